@@ -1,0 +1,119 @@
+package io.alpnlab.broker;
+
+import io.alpnlab.broker.observe.ConnectionObservation;
+import io.alpnlab.broker.observe.ConnectionRecorder;
+import io.alpnlab.broker.policy.Profile;
+import io.alpnlab.broker.registry.DeviceRegistry;
+import io.alpnlab.broker.tls.ServerCredentials;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What every connection of one broker shares: the profile (switchable at run time), the
+ * misbehaviour plan, the device registry, the server chains, the recorder, the clock and timing
+ * settings, and the connections currently open.
+ */
+public final class BrokerContext {
+
+    private volatile Profile profile;
+    private final MisbehaviourPlan plan;
+    private final DeviceRegistry registry;
+    private final ServerCredentials credentials;
+    private final ConnectionRecorder recorder;
+    private final Clock clock;
+    private final Timing timing;
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<Long, ConnectionObservation> open = new ConcurrentHashMap<>();
+
+    /**
+     * Time settings. {@code scale} multiplies every MQTT protocol time (keep-alive enforcement,
+     * withheld-packet timeouts) so tests need not wait AWS's real seconds; 1.0 in production.
+     *
+     * @param handshakeTimeout how long a TLS handshake may take before the connection is closed
+     * @param unauthenticatedMqttTimeout how long an MQTT connection that will never get a CONNACK stays open
+     * @param scale factor applied to MQTT protocol times (keep-alive), e.g. 0.01 in tests
+     */
+    public record Timing(Duration handshakeTimeout, Duration unauthenticatedMqttTimeout, double scale) {
+        public Timing {
+            Objects.requireNonNull(handshakeTimeout);
+            Objects.requireNonNull(unauthenticatedMqttTimeout);
+            if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+                throw new IllegalArgumentException("handshake timeout must be positive, got " + handshakeTimeout);
+            }
+            if (!(scale > 0 && scale <= 1)) {
+                throw new IllegalArgumentException("time scale must be within (0, 1], got " + scale);
+            }
+        }
+
+        public static Timing defaults() {
+            return new Timing(Duration.ofSeconds(10), Duration.ofSeconds(30), 1.0);
+        }
+
+        public Duration scaled(Duration protocolTime) {
+            return Duration.ofNanos(Math.max(1_000_000L, (long) (protocolTime.toNanos() * scale)));
+        }
+    }
+
+    public BrokerContext(Profile profile, MisbehaviourPlan plan, DeviceRegistry registry, ServerCredentials credentials,
+            ConnectionRecorder recorder, Clock clock, Timing timing) {
+        this.profile = Objects.requireNonNull(profile);
+        this.plan = Objects.requireNonNull(plan);
+        this.registry = Objects.requireNonNull(registry);
+        this.credentials = Objects.requireNonNull(credentials);
+        this.recorder = Objects.requireNonNull(recorder);
+        this.clock = Objects.requireNonNull(clock);
+        this.timing = Objects.requireNonNull(timing);
+    }
+
+    public Profile profile() {
+        return profile;
+    }
+
+    public void setProfile(Profile value) {
+        profile = Objects.requireNonNull(value);
+    }
+
+    public MisbehaviourPlan plan() {
+        return plan;
+    }
+
+    public DeviceRegistry registry() {
+        return registry;
+    }
+
+    public ServerCredentials credentials() {
+        return credentials;
+    }
+
+    public ConnectionRecorder recorder() {
+        return recorder;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public Timing timing() {
+        return timing;
+    }
+
+    public long nextConnectionId() {
+        return ids.incrementAndGet();
+    }
+
+    public void opened(ConnectionObservation observation) {
+        open.put(observation.id(), observation);
+    }
+
+    public void closed(ConnectionObservation observation) {
+        open.remove(observation.id());
+    }
+
+    public int openConnections() {
+        return open.size();
+    }
+}

@@ -1,0 +1,61 @@
+package io.alpnlab.broker;
+
+import io.alpnlab.broker.policy.Misbehaviours;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.Objects;
+
+/**
+ * Which misbehaviours each new connection gets: the run's default, unless a one-shot entry queued
+ * for the next connection(s) on a listener (or on any listener) applies. Thread-safe: the control
+ * endpoint and tests change it while connections arrive.
+ */
+public final class MisbehaviourPlan {
+
+    private record OneShot(ListenerRole role, Misbehaviours misbehaviours) {
+    }
+
+    private volatile Misbehaviours defaults = Misbehaviours.NONE;
+    private final Deque<OneShot> queued = new ArrayDeque<>();
+
+    public Misbehaviours defaults() {
+        return defaults;
+    }
+
+    public void setDefaults(Misbehaviours value) {
+        defaults = Objects.requireNonNull(value);
+    }
+
+    /** Queues misbehaviours for the next {@code count} connections on {@code role} (null: any listener). */
+    public synchronized void forNextConnections(ListenerRole role, int count, Misbehaviours misbehaviours) {
+        if (count < 1) {
+            throw new IllegalArgumentException("count must be at least 1, got " + count);
+        }
+        for (int i = 0; i < count; i++) {
+            queued.addLast(new OneShot(role, Objects.requireNonNull(misbehaviours)));
+        }
+    }
+
+    /** Takes the misbehaviours for a connection that just opened on {@code role}. */
+    public synchronized Misbehaviours next(ListenerRole role) {
+        for (Iterator<OneShot> iterator = queued.iterator(); iterator.hasNext();) {
+            OneShot oneShot = iterator.next();
+            if (oneShot.role() == null || oneShot.role() == role) {
+                iterator.remove();
+                return oneShot.misbehaviours();
+            }
+        }
+        return defaults;
+    }
+
+    /** Drops queued one-shots and resets the default to none. */
+    public synchronized void reset() {
+        queued.clear();
+        defaults = Misbehaviours.NONE;
+    }
+
+    public synchronized int queuedCount() {
+        return queued.size();
+    }
+}

@@ -1,0 +1,268 @@
+package io.alpnlab.broker;
+
+import io.alpnlab.broker.app.ApplicationDispatcher;
+import io.alpnlab.broker.observe.ConnectionRecorder;
+import io.alpnlab.broker.policy.Profile;
+import io.alpnlab.broker.registry.DeviceRegistry;
+import io.alpnlab.broker.tls.BcTlsServerHandler;
+import io.alpnlab.broker.tls.JdkFirstCrypto;
+import io.alpnlab.broker.tls.ServerCredentials;
+import io.alpnlab.certs.TestPki;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The AWS IoT Core-like broker: one Netty listener per {@link ListenerRole}, TLS terminated by
+ * Bouncy Castle under the rules of {@link io.alpnlab.broker.policy.ConnectionPolicy}, every
+ * connection recorded. Binds the loopback address unless told otherwise; tests bind port 0 and ask
+ * {@link #port(ListenerRole)}.
+ */
+public final class MockBroker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MockBroker.class);
+
+    private final BrokerContext context;
+    private final EventLoopGroup group;
+    private final Map<ListenerRole, Channel> listeners = new EnumMap<>(ListenerRole.class);
+    private final List<AutoCloseable> resources = new ArrayList<>();
+
+    private MockBroker(BrokerContext context, EventLoopGroup group) {
+        this.context = context;
+        this.group = group;
+    }
+
+    public static Builder builder(TestPki pki) {
+        return new Builder(pki);
+    }
+
+    public int port(ListenerRole role) {
+        return address(role).getPort();
+    }
+
+    public InetSocketAddress address(ListenerRole role) {
+        Channel channel = listeners.get(role);
+        if (channel == null) {
+            throw new IllegalArgumentException("listener " + role + " is not running");
+        }
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    public boolean isListening(ListenerRole role) {
+        return listeners.containsKey(role);
+    }
+
+    public BrokerContext context() {
+        return context;
+    }
+
+    public ConnectionRecorder recorder() {
+        return context.recorder();
+    }
+
+    public DeviceRegistry registry() {
+        return context.registry();
+    }
+
+    public MisbehaviourPlan plan() {
+        return context.plan();
+    }
+
+    public TestPki pki() {
+        return context.credentials().pki();
+    }
+
+    /** Keeps a resource (the MQTT back end, the control endpoint) to close with the broker. */
+    void own(AutoCloseable resource) {
+        resources.add(resource);
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    @Override
+    public void close() {
+        for (Channel channel : listeners.values()) {
+            channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        listeners.clear();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed: {}", resources.get(i), e.toString());
+            }
+        }
+        context.recorder().close();
+    }
+
+    /** Assembles a broker; every setting has the AWS-like default. */
+    public static final class Builder {
+        private final TestPki pki;
+        private Profile profile;
+        private InetAddress bindAddress = InetAddress.getLoopbackAddress();
+        private final Map<ListenerRole, Integer> ports = new EnumMap<>(ListenerRole.class);
+        private BrokerContext.Timing timing = BrokerContext.Timing.defaults();
+        private Path eventLog;
+        private Clock clock = Clock.systemUTC();
+        private DeviceRegistry registry = new DeviceRegistry();
+        private MisbehaviourPlan plan = new MisbehaviourPlan();
+        private int threads = 2;
+        private ApplicationDispatcher.ApplicationInstaller mqtt;
+        private ApplicationDispatcher.ApplicationInstaller https;
+
+        private Builder(TestPki pki) {
+            this.pki = Objects.requireNonNull(pki);
+            for (ListenerRole role : ListenerRole.values()) {
+                ports.put(role, role.defaultPort());
+            }
+        }
+
+        public Builder profile(Profile value) {
+            profile = value;
+            return this;
+        }
+
+        public Builder bindAddress(InetAddress value) {
+            bindAddress = Objects.requireNonNull(value);
+            return this;
+        }
+
+        /** The port of one listener; 0 for an ephemeral port, -1 to not start it. */
+        public Builder port(ListenerRole role, int port) {
+            if (port < -1 || port > 65535) {
+                throw new IllegalArgumentException("port of " + role + " must be -1 (off), 0 (ephemeral) or 1..65535, got " + port);
+            }
+            ports.put(role, port);
+            return this;
+        }
+
+        /** Every listener on an ephemeral port: what tests use. */
+        public Builder ephemeralPorts() {
+            for (ListenerRole role : ListenerRole.values()) {
+                ports.put(role, 0);
+            }
+            return this;
+        }
+
+        public Builder timing(BrokerContext.Timing value) {
+            timing = Objects.requireNonNull(value);
+            return this;
+        }
+
+        public Builder eventLog(Path value) {
+            eventLog = value;
+            return this;
+        }
+
+        public Builder clock(Clock value) {
+            clock = Objects.requireNonNull(value);
+            return this;
+        }
+
+        public Builder registry(DeviceRegistry value) {
+            registry = Objects.requireNonNull(value);
+            return this;
+        }
+
+        public Builder plan(MisbehaviourPlan value) {
+            plan = Objects.requireNonNull(value);
+            return this;
+        }
+
+        public Builder threads(int value) {
+            threads = value;
+            return this;
+        }
+
+        public Builder applications(ApplicationDispatcher.ApplicationInstaller mqttInstaller,
+                ApplicationDispatcher.ApplicationInstaller httpsInstaller) {
+            mqtt = mqttInstaller;
+            https = httpsInstaller;
+            return this;
+        }
+
+        /** Starts every listener; if one cannot bind, nothing is left running and the error says which and why. */
+        public MockBroker start() {
+            Profile effectiveProfile = profile != null ? profile : Profile.awsDefault(pki.settings().endpointNames());
+            JcaTlsCrypto crypto = JdkFirstCrypto.create();
+            ServerCredentials credentials = new ServerCredentials(pki, crypto);
+            credentials.chain(io.alpnlab.certs.ServerChainVariant.VALID, false);
+            credentials.chain(io.alpnlab.certs.ServerChainVariant.VALID, true);
+            BrokerContext context = new BrokerContext(effectiveProfile, plan, registry, credentials,
+                    new ConnectionRecorder(eventLog), clock, timing);
+            MockBroker broker = new MockBroker(context, new NioEventLoopGroup(threads));
+            try {
+                ApplicationDispatcher.ApplicationInstaller mqttInstaller = mqtt;
+                ApplicationDispatcher.ApplicationInstaller httpsInstaller = https;
+                for (ListenerRole role : ListenerRole.values()) {
+                    int port = ports.get(role);
+                    if (port < 0) {
+                        continue;
+                    }
+                    ServerBootstrap bootstrap = new ServerBootstrap()
+                            .group(broker.group)
+                            .channel(NioServerSocketChannel.class)
+                            .option(ChannelOption.SO_BACKLOG, 256)
+                            .childOption(ChannelOption.TCP_NODELAY, true)
+                            .childHandler(new ChannelInitializer<SocketChannel>() {
+                                @Override
+                                protected void initChannel(SocketChannel channel) {
+                                    channel.pipeline().addLast("tls", new BcTlsServerHandler(context, role));
+                                    channel.pipeline().addLast("dispatch",
+                                            new ApplicationDispatcher(context, mqttInstaller, httpsInstaller));
+                                }
+                            });
+                    try {
+                        Channel channel = bootstrap.bind(bindAddress, port).sync().channel();
+                        broker.listeners.put(role, channel);
+                    } catch (Exception e) {
+                        throw bindFailure(role, port, e);
+                    }
+                }
+            } catch (RuntimeException e) {
+                broker.close();
+                throw e;
+            }
+            LOG.info("broker listening on {} ({} endpoint names: {}, profile sni={} alpn={} registry-check={} policy={})",
+                    broker.listeners.keySet().stream().map(role -> role + "=" + broker.port(role)).toList(),
+                    effectiveProfile.endpointNames().size(), effectiveProfile.endpointNames(), effectiveProfile.sni(),
+                    effectiveProfile.alpn(), effectiveProfile.registryCheck(), effectiveProfile.securityPolicy().awsName());
+            return broker;
+        }
+
+        private IllegalStateException bindFailure(ListenerRole role, int port, Exception cause) {
+            String why = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+            String hint = "";
+            if (cause instanceof BindException && why.toLowerCase(java.util.Locale.ROOT).contains("permission") && port < 1024) {
+                hint = "; ports below 1024 need root or CAP_NET_BIND_SERVICE: choose another port, e.g. --port "
+                        + role.roleName() + "=10443, and tell the client that port";
+            } else if (why.toLowerCase(java.util.Locale.ROOT).contains("in use")) {
+                hint = "; another program holds it: stop it, or choose another port with --port " + role.roleName() + "=<port>";
+            }
+            return new IllegalStateException("cannot listen as " + role + " on " + bindAddress.getHostAddress() + ":" + port
+                    + " (" + why + ")" + hint, cause);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.alpnlab.broker.observe;
+
+import io.alpnlab.broker.rules.Check;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Everything the broker saw and did on one connection: the test instrument's output. Exactly one
+ * record per connection, published when it closes; JSON field names are a stable interface (the
+ * control endpoint, the JSON-lines event log and the conformance suite read them).
+ */
+public record ConnectionRecord(
+        long id,
+        String listener,
+        String remoteAddress,
+        int localPort,
+        Instant openedAt,
+        Instant closedAt,
+        Long handshakeMillis,
+        ClientHelloView clientHello,
+        ServerSide server,
+        ClientCertificateView clientCertificate,
+        List<String> handshakeMessagesReceived,
+        List<AlertView> alerts,
+        Traffic traffic,
+        MqttView mqtt,
+        List<Check> checks,
+        Verdict verdict) {
+
+    /** The ClientHello decoded, with names instead of numbers where Bouncy Castle knows them. */
+    public record ClientHelloView(String legacyVersion, List<String> supportedVersions, List<String> cipherSuites,
+            List<String> extensions, String serverName, List<String> alpn, List<String> signatureAlgorithms,
+            List<String> supportedGroups, Integer maxFragmentLength, Integer recordSizeLimit, boolean sessionTicketOffered,
+            int length, String error) {
+    }
+
+    /** What the server decided and sent. */
+    public record ServerSide(String application, boolean certificateRequestSent, String alpnSelected,
+            String negotiatedVersion, String cipherSuite, String chainServed, List<String> misbehaviours) {
+    }
+
+    public record ClientCertificateView(boolean presented, String subject, String issuer, String fingerprint,
+            String keyAlgorithm, int keyBits, String registryStatus) {
+    }
+
+    public record AlertView(String direction, String level, String description, Instant at) {
+    }
+
+    public record Traffic(long bytesIn, long bytesOut, long recordsIn, long recordsOut) {
+    }
+
+    /** The MQTT part of the connection, when MQTT ran after TLS. */
+    public record MqttView(String protocolVersion, String clientId, Integer keepAliveRequested, Integer keepAliveApplied,
+            Boolean cleanSession, String username, List<PacketView> packets, String disconnectReason) {
+    }
+
+    /** One MQTT packet, in or out, with its essentials. */
+    public record PacketView(String direction, String type, String detail, Instant at) {
+    }
+
+    /** The first check with this rule ID, if any. */
+    public java.util.Optional<Check> check(String ruleId) {
+        return checks.stream().filter(check -> check.rule().id().equals(ruleId)).findFirst();
+    }
+}

@@ -1,0 +1,138 @@
+package io.alpnlab.broker.observe;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where finished connection records go: kept in memory for the in-JVM API and the control
+ * endpoint, appended to the JSON-lines event log if one is configured, handed to listeners, and
+ * logged as one INFO line naming the deciding rule.
+ */
+public final class ConnectionRecorder implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionRecorder.class);
+    /** Records kept in memory; older ones remain in the event log. */
+    public static final int RETAINED_RECORDS = 10_000;
+
+    public static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+
+    private final Deque<ConnectionRecord> records = new ArrayDeque<>();
+    private final List<Consumer<ConnectionRecord>> listeners = new CopyOnWriteArrayList<>();
+    private final BufferedWriter eventLog;
+
+    public ConnectionRecorder(Path eventLogFile) {
+        try {
+            this.eventLog = eventLogFile == null ? null : Files.newBufferedWriter(eventLogFile, StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the event log " + eventLogFile, e);
+        }
+    }
+
+    /** Publishes a finished record. Called once per connection. */
+    public void publish(ConnectionRecord record) {
+        synchronized (records) {
+            records.addLast(record);
+            if (records.size() > RETAINED_RECORDS) {
+                records.removeFirst();
+            }
+            records.notifyAll();
+        }
+        Verdict verdict = record.verdict();
+        LOG.info("conn#{} {} {} {} {}{}: {}", record.id(), record.listener(), record.remoteAddress(), verdict.outcome(),
+                verdict.rule(), verdict.alert() == null ? "" : " (alert " + verdict.alert() + ")", verdict.detail());
+        if (eventLog != null) {
+            try {
+                String line = JSON.writeValueAsString(record);
+                synchronized (eventLog) {
+                    eventLog.write(line);
+                    eventLog.newLine();
+                    eventLog.flush();
+                }
+            } catch (IOException e) {
+                // The in-memory record and the log line above still hold the verdict; only the file copy is lost.
+                LOG.warn("event log write failed for conn#{}: {}", record.id(), e.toString());
+            }
+        }
+        for (Consumer<ConnectionRecord> listener : listeners) {
+            listener.accept(record);
+        }
+    }
+
+    public void addListener(Consumer<ConnectionRecord> listener) {
+        listeners.add(listener);
+    }
+
+    public List<ConnectionRecord> records() {
+        synchronized (records) {
+            return List.copyOf(records);
+        }
+    }
+
+    public List<ConnectionRecord> recordsAfter(long id) {
+        return records().stream().filter(record -> record.id() > id).toList();
+    }
+
+    public void clear() {
+        synchronized (records) {
+            records.clear();
+        }
+    }
+
+    /** Waits for a finished record matching the predicate (including ones already published). */
+    public ConnectionRecord await(Predicate<ConnectionRecord> predicate, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (records) {
+            while (true) {
+                for (ConnectionRecord record : records) {
+                    if (predicate.test(record)) {
+                        return record;
+                    }
+                }
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return null;
+                }
+                records.wait(Math.max(1, remaining / 1_000_000));
+            }
+        }
+    }
+
+    public static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("record not serialisable", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (eventLog != null) {
+            try {
+                eventLog.close();
+            } catch (IOException e) {
+                LOG.warn("closing the event log failed: {}", e.toString());
+            }
+        }
+    }
+}

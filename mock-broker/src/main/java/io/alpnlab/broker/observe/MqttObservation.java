@@ -1,0 +1,64 @@
+package io.alpnlab.broker.observe;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The MQTT part of a connection's record while it is open; confined to the connection's event loop. */
+public final class MqttObservation {
+
+    /** Packets kept per connection; a chatty client must not grow a record without bound. */
+    static final int MAX_PACKETS = 500;
+
+    private final Clock clock;
+    private String protocolVersion;
+    private String clientId;
+    private Integer keepAliveRequested;
+    private Integer keepAliveApplied;
+    private Boolean cleanSession;
+    private String username;
+    private final List<ConnectionRecord.PacketView> packets = new ArrayList<>();
+    private int droppedPackets;
+    private String disconnectReason;
+
+    MqttObservation(Clock clock) {
+        this.clock = clock;
+    }
+
+    public void connect(String version, String id, int keepAlive, int appliedKeepAlive, boolean clean, String user) {
+        protocolVersion = version;
+        clientId = id;
+        keepAliveRequested = keepAlive;
+        keepAliveApplied = appliedKeepAlive;
+        cleanSession = clean;
+        username = user;
+    }
+
+    public void packet(boolean inbound, String type, String detail) {
+        if (packets.size() >= MAX_PACKETS) {
+            droppedPackets++;
+            return;
+        }
+        packets.add(new ConnectionRecord.PacketView(inbound ? "in" : "out", type, detail, clock.instant()));
+    }
+
+    public void disconnectReason(String reason) {
+        if (disconnectReason == null) {
+            disconnectReason = reason;
+        }
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    ConnectionRecord.MqttView view() {
+        List<ConnectionRecord.PacketView> copy = new ArrayList<>(packets);
+        if (droppedPackets > 0) {
+            copy.add(new ConnectionRecord.PacketView("-", "TRUNCATED", droppedPackets + " further packets not recorded",
+                    clock.instant()));
+        }
+        return new ConnectionRecord.MqttView(protocolVersion, clientId, keepAliveRequested, keepAliveApplied, cleanSession,
+                username, copy, disconnectReason);
+    }
+}

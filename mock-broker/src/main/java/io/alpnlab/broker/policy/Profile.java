@@ -1,0 +1,123 @@
+package io.alpnlab.broker.policy;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The switches where AWS IoT Core's behaviour changed or is disputed (aws-iot-rules.md). The
+ * default profile is AWS as documented in 2022 plus observed behaviour; each switch is documented
+ * with its alternative.
+ *
+ * @param endpointNames accepted SNI values (the ATS endpoint and any custom domains)
+ * @param sni whether SNI is required (2022 docs) or only recommended (current docs)
+ * @param alpn how an unknown ALPN name on the 443 listener is treated
+ * @param registryCheck where an unregistered or inactive device certificate is refused
+ * @param unauthorizedConnect what an unauthorized MQTT CONNECT gets
+ * @param securityPolicy the endpoint's TLS security policy
+ * @param maxClientHelloBytes the largest ClientHello (and any other client handshake message) accepted
+ */
+public record Profile(
+        List<String> endpointNames,
+        SniMode sni,
+        AlpnMode alpn,
+        RegistryCheck registryCheck,
+        UnauthorizedConnect unauthorizedConnect,
+        SecurityPolicy securityPolicy,
+        int maxClientHelloBytes) {
+
+    /**
+     * The largest handshake message accepted from a client: far above any real ClientHello
+     * (post-quantum key shares included) and any device certificate chain, half of BC's own default.
+     */
+    public static final int DEFAULT_MAX_CLIENT_HELLO_BYTES = 16384;
+
+    public enum SniMode {
+        /** 2022 docs: "Connection attempts that don't include the SNI are refused" (default). */
+        REQUIRED,
+        /** Current docs: SNI recommended, not required; a wrong name is still refused. */
+        LENIENT
+    }
+
+    public enum AlpnMode {
+        /** Observed: an unknown name is ignored, no ALPN selected, no CertificateRequest (default). */
+        OBSERVED,
+        /** An unknown name is answered with the fatal alert no_application_protocol. */
+        STRICT
+    }
+
+    public enum RegistryCheck {
+        /** 2024 observation: TLS completes, the MQTT CONNECT is refused (default). */
+        AFTER_HANDSHAKE,
+        /** 2017 observation: the handshake is aborted with certificate_unknown. */
+        IN_HANDSHAKE
+    }
+
+    public enum UnauthorizedConnect {
+        /** Observed: the connection is closed without CONNACK (default). */
+        CLOSE,
+        /** MQTT 3.1.1 standard: CONNACK return code 5 (not authorized). */
+        CONNACK_5,
+        /** 2022 docs: CONNACK return code 7, which is not an MQTT 3.1.1 code. */
+        CONNACK_7
+    }
+
+    public Profile {
+        endpointNames = List.copyOf(endpointNames);
+        if (endpointNames.isEmpty()) {
+            throw new IllegalArgumentException("at least one endpoint name is needed");
+        }
+        Objects.requireNonNull(sni);
+        Objects.requireNonNull(alpn);
+        Objects.requireNonNull(registryCheck);
+        Objects.requireNonNull(unauthorizedConnect);
+        Objects.requireNonNull(securityPolicy);
+        if (maxClientHelloBytes < 512 || maxClientHelloBytes > 32768) {
+            throw new IllegalArgumentException("maxClientHelloBytes must be within 512..32768, got " + maxClientHelloBytes);
+        }
+    }
+
+    public static Profile awsDefault(List<String> endpointNames) {
+        return new Profile(endpointNames, SniMode.REQUIRED, AlpnMode.OBSERVED, RegistryCheck.AFTER_HANDSHAKE,
+                UnauthorizedConnect.CLOSE, SecurityPolicy.DEFAULT, DEFAULT_MAX_CLIENT_HELLO_BYTES);
+    }
+
+    public Profile withSni(SniMode value) {
+        return new Profile(endpointNames, value, alpn, registryCheck, unauthorizedConnect, securityPolicy, maxClientHelloBytes);
+    }
+
+    public Profile withAlpn(AlpnMode value) {
+        return new Profile(endpointNames, sni, value, registryCheck, unauthorizedConnect, securityPolicy, maxClientHelloBytes);
+    }
+
+    public Profile withRegistryCheck(RegistryCheck value) {
+        return new Profile(endpointNames, sni, alpn, value, unauthorizedConnect, securityPolicy, maxClientHelloBytes);
+    }
+
+    public Profile withUnauthorizedConnect(UnauthorizedConnect value) {
+        return new Profile(endpointNames, sni, alpn, registryCheck, value, securityPolicy, maxClientHelloBytes);
+    }
+
+    public Profile withSecurityPolicy(SecurityPolicy value) {
+        return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, value, maxClientHelloBytes);
+    }
+
+    public Profile withMaxClientHelloBytes(int value) {
+        return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, value);
+    }
+
+    public boolean isEndpoint(String serverName) {
+        return endpointNames.stream().anyMatch(name -> name.equalsIgnoreCase(serverName));
+    }
+
+    /** Parses a switch value written in lower case with dashes, e.g. {@code after-handshake}. */
+    public static <E extends Enum<E>> E parseSwitch(Class<E> type, String setting, String value) {
+        try {
+            return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            List<String> allowed = java.util.Arrays.stream(type.getEnumConstants())
+                    .map(constant -> constant.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
+            throw new IllegalArgumentException(setting + ": '" + value + "' is not one of " + allowed, e);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.alpnlab.broker.registry;
+
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A device certificate's authorization, in the spirit of an AWS IoT policy: which client IDs it may
+ * connect as, which topics it may publish to and which filters it may subscribe to. Patterns use
+ * {@code *} as a wildcard and the policy variables {@code ${iot:ClientId}},
+ * {@code ${iot:Connection.Thing.ThingName}} and {@code ${iot:Certificate.Subject.CommonName}}.
+ *
+ * <p>Without a policy in the registry file a device gets {@link #ALLOW_ALL}: AWS would deny
+ * everything, but a mock that refuses a freshly generated device by default helps nobody; the
+ * registry file is where to be strict.
+ */
+public record DevicePolicy(List<String> connect, List<String> publish, List<String> subscribe) {
+
+    public static final DevicePolicy ALLOW_ALL = new DevicePolicy(List.of("*"), List.of("*"), List.of("*"));
+
+    public DevicePolicy {
+        connect = List.copyOf(connect);
+        publish = List.copyOf(publish);
+        subscribe = List.copyOf(subscribe);
+    }
+
+    public boolean allowsConnect(String clientId, Map<String, String> variables) {
+        return matchesAny(connect, clientId, variables);
+    }
+
+    public boolean allowsPublish(String topic, Map<String, String> variables) {
+        return matchesAny(publish, topic, variables);
+    }
+
+    public boolean allowsSubscribe(String topicFilter, Map<String, String> variables) {
+        return matchesAny(subscribe, topicFilter, variables);
+    }
+
+    private static boolean matchesAny(List<String> patterns, String value, Map<String, String> variables) {
+        for (String pattern : patterns) {
+            if (toRegex(substitute(pattern, variables)).matcher(value).matches()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String substitute(String pattern, Map<String, String> variables) {
+        String result = pattern;
+        for (Map.Entry<String, String> variable : variables.entrySet()) {
+            result = result.replace("${" + variable.getKey() + "}", variable.getValue() == null ? "" : variable.getValue());
+        }
+        return result;
+    }
+
+    private static Pattern toRegex(String pattern) {
+        StringBuilder regex = new StringBuilder();
+        for (String part : pattern.split("\\*", -1)) {
+            if (regex.length() > 0) {
+                regex.append(".*");
+            }
+            regex.append(Pattern.quote(part));
+        }
+        return Pattern.compile(regex.toString());
+    }
+}

@@ -1,0 +1,171 @@
+package io.alpnlab.broker.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpnlab.certs.Pem;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The device certificate registry: as at AWS, trust comes from registration, not from the chain.
+ * Changeable at run time (the control endpoint and tests do); lookups are lock-free.
+ *
+ * <p>File format ({@code registry.json}):
+ * <pre>{@code
+ * {"devices": [
+ *    {"certificateFile": "device.cert.pem", "status": "ACTIVE", "thingName": "my-thing",
+ *     "policy": {"connect": ["${iot:Connection.Thing.ThingName}"], "publish": ["sensors/*"], "subscribe": ["*"]}},
+ *    {"fingerprint": "<sha-256 hex>", "status": "INACTIVE"}],
+ *  "customAuthorizers": [{"name": "my-authorizer", "username": "device", "password": "secret"}]}
+ * }</pre>
+ * Relative certificate paths are resolved against the file's folder. A folder instead of a file
+ * registers every {@code *.cert.pem} in it as ACTIVE, then applies {@code registry.json} if present.
+ */
+public final class DeviceRegistry {
+
+    /** A custom authorizer's accepted credentials, for MQTT on ALPN {@code mqtt}. */
+    public record CustomAuthorizer(String name, String username, String password) {
+    }
+
+    private final Map<String, RegisteredDevice> devices = new ConcurrentHashMap<>();
+    private final List<CustomAuthorizer> authorizers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public Optional<RegisteredDevice> lookup(String fingerprint) {
+        return Optional.ofNullable(devices.get(fingerprint));
+    }
+
+    public Collection<RegisteredDevice> devices() {
+        return List.copyOf(devices.values());
+    }
+
+    public RegisteredDevice register(X509Certificate certificate, DeviceStatus status) {
+        return register(new RegisteredDevice(Pem.sha256Fingerprint(certificate), status, null, DevicePolicy.ALLOW_ALL));
+    }
+
+    public RegisteredDevice register(RegisteredDevice device) {
+        devices.put(device.fingerprint(), device);
+        return device;
+    }
+
+    /** Changes a registered certificate's status; an unknown fingerprint is an error naming it. */
+    public RegisteredDevice setStatus(String fingerprint, DeviceStatus status) {
+        RegisteredDevice updated = devices.computeIfPresent(fingerprint, (key, device) -> device.withStatus(status));
+        if (updated == null) {
+            throw new IllegalArgumentException("no registered certificate has fingerprint " + fingerprint);
+        }
+        return updated;
+    }
+
+    public boolean deregister(String fingerprint) {
+        return devices.remove(fingerprint) != null;
+    }
+
+    public List<CustomAuthorizer> customAuthorizers() {
+        return List.copyOf(authorizers);
+    }
+
+    public void addCustomAuthorizer(CustomAuthorizer authorizer) {
+        authorizers.add(authorizer);
+    }
+
+    /** Whether a custom-auth username/password is accepted by any authorizer. */
+    public Optional<CustomAuthorizer> authorize(String username, String password) {
+        return authorizers.stream()
+                .filter(authorizer -> authorizer.username().equals(username) && authorizer.password().equals(password))
+                .findFirst();
+    }
+
+    /** Loads a registry file or folder (see the class comment) into this registry. */
+    public void load(Path path) {
+        if (Files.isDirectory(path)) {
+            try (DirectoryStream<Path> certificates = Files.newDirectoryStream(path, "*.cert.pem")) {
+                for (Path file : certificates) {
+                    register(Pem.readCertificates(file).get(0), DeviceStatus.ACTIVE);
+                }
+            } catch (IOException e) {
+                throw new IllegalArgumentException(path + ": cannot list the folder (" + e.getMessage() + ")", e);
+            }
+            Path file = path.resolve("registry.json");
+            if (Files.exists(file)) {
+                loadFile(file);
+            }
+        } else if (Files.isRegularFile(path)) {
+            loadFile(path);
+        } else {
+            throw new IllegalArgumentException(path + ": no such registry file or folder");
+        }
+    }
+
+    private void loadFile(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+        List<RegisteredDevice> loaded = new ArrayList<>();
+        int index = 0;
+        for (JsonNode entry : root.path("devices")) {
+            String where = file + ": devices[" + index++ + "]";
+            String fingerprint;
+            if (entry.hasNonNull("certificateFile")) {
+                Path certificate = file.toAbsolutePath().getParent().resolve(entry.get("certificateFile").asText());
+                fingerprint = Pem.sha256Fingerprint(Pem.readCertificates(certificate).get(0));
+            } else if (entry.hasNonNull("fingerprint")) {
+                fingerprint = entry.get("fingerprint").asText().toLowerCase(java.util.Locale.ROOT).replace(":", "");
+            } else {
+                throw new IllegalArgumentException(where + ": needs certificateFile or fingerprint");
+            }
+            DeviceStatus status;
+            try {
+                status = DeviceStatus.valueOf(entry.path("status").asText("ACTIVE"));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": status '" + entry.path("status").asText()
+                        + "' is not one of " + List.of(DeviceStatus.values()), e);
+            }
+            DevicePolicy policy = DevicePolicy.ALLOW_ALL;
+            if (entry.has("policy")) {
+                JsonNode node = entry.get("policy");
+                policy = new DevicePolicy(strings(node.path("connect"), where), strings(node.path("publish"), where),
+                        strings(node.path("subscribe"), where));
+            }
+            try {
+                loaded.add(new RegisteredDevice(fingerprint, status, entry.path("thingName").asText(null), policy));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+            }
+        }
+        List<CustomAuthorizer> loadedAuthorizers = new ArrayList<>();
+        for (JsonNode entry : root.path("customAuthorizers")) {
+            if (!entry.hasNonNull("username") || !entry.hasNonNull("password")) {
+                throw new IllegalArgumentException(file + ": every custom authorizer needs username and password");
+            }
+            loadedAuthorizers.add(new CustomAuthorizer(entry.path("name").asText("authorizer"),
+                    entry.get("username").asText(), entry.get("password").asText()));
+        }
+        // All or nothing: a file with an error changes nothing.
+        loaded.forEach(this::register);
+        authorizers.addAll(loadedAuthorizers);
+    }
+
+    private static List<String> strings(JsonNode node, String where) {
+        if (node.isMissingNode()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw new IllegalArgumentException(where + ": policy lists must be JSON arrays of strings");
+        }
+        List<String> values = new ArrayList<>();
+        node.forEach(value -> values.add(value.asText()));
+        return values;
+    }
+}

@@ -1,0 +1,188 @@
+package io.alpnlab.broker.rules;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The rule catalogue: every AWS IoT Core connection rule the broker enforces and the suite checks.
+ * IDs are stable ({@code AREA-TOPIC-NN}): never renumbered, a retired ID never reused. The
+ * catalogue is also {@code docs/RULES.md}; {@code RuleCatalogueDocumentTest} keeps the two in step.
+ */
+public enum Rule {
+    // ---- TLS: SNI (aws-iot-rules.md section 2)
+    TLS_SNI_01("TLS-SNI-01", Party.CLIENT, "The client sends the SNI (server_name) extension; a ClientHello without it is refused.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, MQTT page, 2022 snapshot: \"Connection attempts that don't include the SNI are refused\"; current transport-security page says SNI is only recommended (switch broker.sni=lenient)"),
+    TLS_SNI_02("TLS-SNI-02", Party.CLIENT, "The SNI host_name is a configured endpoint name (the iot:Data-ATS endpoint or a custom domain), not an IP address or another name.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, transport security (current): a wrong host_name fails"),
+    TLS_SNI_03("TLS-SNI-03", Party.BROKER, "When SNI is accepted the server answers with an empty server_name extension.",
+            Provenance.RFC, "RFC 6066 section 3; seen in the seed hex dump of AWS's ServerHello"),
+
+    // ---- TLS: ALPN and ports (section 1)
+    TLS_ALPN_01("TLS-ALPN-01", Party.CLIENT, "MQTT with an X.509 client certificate on port 443 offers the ALPN name x-amzn-mqtt-ca; the server selects it.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, protocols page: port/ALPN table"),
+    TLS_ALPN_02("TLS-ALPN-02", Party.BROKER, "On port 8883 an offered ALPN name is accepted and changes nothing.",
+            Provenance.CODE, "aws-iot-device-sdk-java-v2 AwsIotMqtt5ClientBuilder offers x-amzn-mqtt-ca with its default port 8883; an SDK pull request says the service accepts it on either port (OBS)"),
+    TLS_ALPN_03("TLS-ALPN-03", Party.CLIENT, "On port 443 without x-amzn-mqtt-ca (no ALPN or an unknown name) the server requests no client certificate and selects no ALPN; TLS completes but an MQTT CONNECT never gets a CONNACK.",
+            Provenance.OBSERVED, "aws-iot-device-sdk-python #131, amazon-freertos #3135; broker.alpn=strict answers no_application_protocol instead"),
+    TLS_ALPN_04("TLS-ALPN-04", Party.BROKER, "On port 443 the ALPN name x-amzn-http-ca selects HTTPS with an X.509 client certificate.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, protocols page"),
+    TLS_ALPN_05("TLS-ALPN-05", Party.BROKER, "On port 443 the ALPN name mqtt selects MQTT with custom authentication: no client certificate, username/password checked by an authorizer.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, protocols page and custom authentication"),
+    TLS_ALPN_06("TLS-ALPN-06", Party.CLIENT, "The ALPN name is offered as the plain string x-amzn-mqtt-ca, not in OpenSSL's length-prefixed wire format.",
+            Provenance.OBSERVED, "amazon-freertos #3135, FreeRTOS PR #675/#831: mbedTLS given \"\\x0ex-amzn-mqtt-ca\" offers a wrong name"),
+    TLS_ALPN_07("TLS-ALPN-07", Party.CLIENT, "A client that offered ALPN still works when the server selects no ALPN name.",
+            Provenance.RFC, "RFC 7301 section 3.2: the server may omit the extension"),
+    TLS_ALPN_08("TLS-ALPN-08", Party.CLIENT, "The client refuses a ServerHello that selects an ALPN name it did not offer.",
+            Provenance.RFC, "RFC 7301 section 3.1: the selected protocol must be one the client offered"),
+
+    // ---- TLS: client certificates (section 4)
+    TLS_CERTREQ_01("TLS-CERTREQ-01", Party.BROKER, "The server sends a CertificateRequest on 8883 and 8443 always, and on 443 only when x-amzn-mqtt-ca or x-amzn-http-ca is offered.",
+            Provenance.DOCUMENTED, "seed blog (AWS IoT blog, MQTT with TLS client authentication on port 443): \"AWS IoT Core also uses the ProtocolName to signal that it should send a CertificateRequest\"; consistent with 443 without a name serving SigV4 (INF)"),
+    TLS_CERT_01("TLS-CERT-01", Party.CLIENT, "The client never sends a Certificate the server did not request; a server receiving one aborts with unexpected_message.",
+            Provenance.RFC, "RFC 5246 section 7.4.6, RFC 8446 section 4.4.2"),
+    TLS_CERT_02("TLS-CERT-02", Party.CLIENT, "When a CertificateRequest is sent for MQTT or HTTPS with X.509 authentication, the client answers with a certificate.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, protocols page (X.509 client certificate authentication); the alert (certificate_required in TLS 1.3, handshake_failure in TLS 1.2) is INF"),
+    TLS_CERT_03("TLS-CERT-03", Party.CLIENT, "The client certificate is registered with AWS IoT and ACTIVE; trust comes from registration, not from the chain.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, X.509 client certificates; where the refusal happens is disputed (certificate_unknown in the handshake, 2017 OBS; after the handshake, 2024 OBS): switch broker.registry-check"),
+    TLS_CERT_04("TLS-CERT-04", Party.CLIENT, "An RSA client key has at least 2048 bits.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, X.509 client certificates: signature algorithms and key sizes"),
+    TLS_CERT_05("TLS-CERT-05", Party.CLIENT, "The client certificate is within its validity period.",
+            Provenance.INFERRED, "not stated for device certificates; every X.509 verifier checks it (RFC 5280 section 6.1.3)"),
+
+    // ---- TLS: versions, suites, sessions (section 3)
+    TLS_VER_01("TLS-VER-01", Party.CLIENT, "The client offers a TLS version of the endpoint's security policy (TLS 1.2 or 1.3 by default).",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, transport security: IoTSecurityPolicy_TLS13_1_2_2022_10 is the default"),
+    TLS_SUITE_01("TLS-SUITE-01", Party.CLIENT, "The client offers at least one cipher suite of the security policy; offering only the weaker legacy ones passes with warnings.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, transport security: policy suite lists; grading as in Device Advisor's cipher-suite test"),
+    TLS_CHAIN_01("TLS-CHAIN-01", Party.BROKER, "ECDSA cipher suites are served the ECC chain, the others the RSA chain.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, server authentication; for TLS 1.3 (no key exchange in the suite) the RSA chain is served when the client accepts RSA-PSS signatures (INF)"),
+    TLS_TICKET_01("TLS-TICKET-01", Party.BROKER, "The server issues no session tickets.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, transport security: SessionTicket extension not supported"),
+    TLS_HS_01("TLS-HS-01", Party.CLIENT, "The TLS handshake completes within the handshake timeout; a stalled client is disconnected.",
+            Provenance.PROJECT, "keeps slow or stalled clients from pinning resources; AWS's timeout is not documented"),
+    TLS_HS_02("TLS-HS-02", Party.CLIENT, "The ClientHello is well formed and within the size limit.",
+            Provenance.RFC, "RFC 8446 section 4.1.2 / RFC 5246 section 7.4.1.2; the size limit is a PROJECT choice"),
+    TLS_HS_03("TLS-HS-03", Party.CLIENT, "The TLS handshake completes without a fatal alert for any other reason.",
+            Provenance.RFC, "RFC 8446 section 6 / RFC 5246 section 7.2"),
+
+    // ---- TLS: what a client must survive and refuse (client-side, sections 3 and 6)
+    TLS_VERIFY_01("TLS-VERIFY-01", Party.CLIENT, "The client refuses an expired or not-yet-valid server certificate.",
+            Provenance.RFC, "RFC 5280 section 6.1.3; Device Advisor checks untrusted server certificates"),
+    TLS_VERIFY_02("TLS-VERIFY-02", Party.CLIENT, "The client refuses a server certificate that does not name the endpoint.",
+            Provenance.RFC, "RFC 6125; Device Advisor 'incorrect subject name' test"),
+    TLS_VERIFY_03("TLS-VERIFY-03", Party.CLIENT, "The client refuses a server chain it cannot trust: untrusted root, self-signed, missing intermediate, weak key, wrong key usage.",
+            Provenance.RFC, "RFC 5280 section 6; Device Advisor 'untrusted server certificate' test"),
+    TLS_SIZE_01("TLS-SIZE-01", Party.CLIENT, "The client accepts AWS's large server chain (4,991-byte Certificate message) and one 20% larger.",
+            Provenance.OBSERVED, "seed hex dump (Certificate message of 4,991 bytes); Device Advisor 'large server certificate' test (DOC)"),
+    TLS_SIZE_02("TLS-SIZE-02", Party.CLIENT, "The client reassembles handshake messages split over several small records.",
+            Provenance.RFC, "RFC 5246 section 6.2.1 / RFC 8446 section 5.1: handshake messages may be fragmented across records"),
+    TLS_SIZE_03("TLS-SIZE-03", Party.CLIENT, "The client receives maximum-size (16 KB) TLS records.",
+            Provenance.DOCUMENTED, "Device Advisor 'TLS receive maximum size fragments' test; RFC 8446 section 5.1"),
+
+    // ---- MQTT (section 5)
+    MQTT_CONN_01("MQTT-CONN-01", Party.CLIENT, "CONNECT is the first packet and is sent once; anything before CONNACK or a second CONNECT closes the connection.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, MQTT: CLIENT_ERROR disconnect; MQTT 3.1.1 section 3.1"),
+    MQTT_CONN_02("MQTT-CONN-02", Party.CLIENT, "The connecting identity is authorized: an ACTIVE certificate whose policy allows the client ID, or a valid custom-auth token.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, authorization; refusal is a close without CONNACK by default (OBS), CONNACK 5 or CONNACK 7 (2022 docs) by switch"),
+    MQTT_CONN_03("MQTT-CONN-03", Party.CLIENT, "The protocol is MQTT 3.1.1 or 5.0.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, MQTT"),
+    MQTT_KA_01("MQTT-KA-01", Party.CLIENT, "Keep-alive is within 30..1200 s (0 or more than 1200 becomes 1200, less than 30 becomes 30); the connection is closed after 1.5 x keep-alive without traffic.",
+            Provenance.DOCUMENTED, "AWS IoT General Reference, quotas; MQTT 5 reason 0x8D"),
+    MQTT_CID_01("MQTT-CID-01", Party.CLIENT, "The client ID is at most 128 bytes and does not start with $.",
+            Provenance.DOCUMENTED, "AWS IoT General Reference, quotas"),
+    MQTT_CID_02("MQTT-CID-02", Party.BROKER, "A second connection with the same client ID disconnects the first (MQTT 5 reason 0x8E, lifecycle reason DUPLICATE_CLIENTID).",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, MQTT"),
+    MQTT_QOS_01("MQTT-QOS-01", Party.CLIENT, "QoS is 0 or 1: a QoS 2 PUBLISH gets no PUBACK and a QoS 2 subscription no SUBACK.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, MQTT: QoS 2 not supported"),
+    MQTT_TOPIC_01("MQTT-TOPIC-01", Party.CLIENT, "Topics and filters are at most 256 bytes and 7 slashes; violations close the connection.",
+            Provenance.DOCUMENTED, "AWS IoT General Reference, quotas"),
+    MQTT_TOPIC_02("MQTT-TOPIC-02", Party.CLIENT, "Topics starting with $ are reserved, except the $aws/ topics AWS allows.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, reserved topics"),
+    MQTT_SUB_01("MQTT-SUB-01", Party.CLIENT, "A SUBSCRIBE carries at most 8 subscriptions.",
+            Provenance.DOCUMENTED, "AWS IoT General Reference, quotas"),
+    MQTT_SIZE_01("MQTT-SIZE-01", Party.CLIENT, "A packet's payload is at most 128 KB.",
+            Provenance.DOCUMENTED, "AWS IoT General Reference, quotas: PAYLOAD_LIMIT_EXCEEDED"),
+    MQTT_RET_01("MQTT-RET-01", Party.BROKER, "Retained messages: one per topic, not delivered on wildcard subscriptions, a 0-byte payload deletes, none on $ topics.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, retained messages"),
+    MQTT_SESS_01("MQTT-SESS-01", Party.BROKER, "Persistent sessions keep subscriptions and QoS 1 messages for the session expiry (1 hour by default) and replay them on reconnect.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, persistent sessions"),
+    MQTT_V5_01("MQTT-V5-01", Party.BROKER, "MQTT 5 CONNACK says Maximum QoS 1, Topic Alias Maximum 8, Maximum Packet Size 128 KB, Subscription Identifiers not available; using one gets DISCONNECT 0xA1.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, MQTT 5 features"),
+    MQTT_AUTHZ_01("MQTT-AUTHZ-01", Party.CLIENT, "Publishes and subscriptions are allowed by the certificate's policy; others close the connection.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, policies (FORBIDDEN_ACCESS)"),
+    MQTT_LIFE_01("MQTT-LIFE-01", Party.BROKER, "Connects and disconnects are published to $aws/events/presence/connected|disconnected/<clientId> with AWS's disconnect reasons.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, lifecycle events"),
+    HTTP_PUB_01("HTTP-PUB-01", Party.CLIENT, "HTTPS publish is POST /topics/{topic}?qos=0|1 with a client certificate; it reaches MQTT subscribers.",
+            Provenance.DOCUMENTED, "AWS IoT developer guide, HTTPS"),
+    HTTP_SIGV4_01("HTTP-SIGV4-01", Party.BROKER, "HTTPS on 443 without a client certificate expects SigV4, which the mock does not emulate: it answers 403.",
+            Provenance.PROJECT, "SigV4 needs AWS credentials; the mock says so instead of pretending"),
+
+    // ---- Client behaviour the suite measures (section 6)
+    CLIENT_RETRY_01("CLIENT-RETRY-01", Party.CLIENT, "When no CONNACK comes or the broker refuses, the client retries with exponential backoff and jitter.",
+            Provenance.DOCUMENTED, "AWS IoT Device Advisor test list; AWS IoT best practices (exponential backoff with jitter)"),
+    CLIENT_RETRY_02("CLIENT-RETRY-02", Party.CLIENT, "A QoS 1 PUBLISH without PUBACK is retried (DUP set); a SUBSCRIBE without SUBACK is retried.",
+            Provenance.DOCUMENTED, "AWS IoT Device Advisor test list"),
+    CLIENT_KA_01("CLIENT-KA-01", Party.CLIENT, "The client sends PINGREQ within its keep-alive, and reconnects when no PINGRESP comes.",
+            Provenance.DOCUMENTED, "AWS IoT Device Advisor test list; MQTT 3.1.1 section 3.1.2.10"),
+    CLIENT_RECONNECT_01("CLIENT-RECONNECT-01", Party.CLIENT, "After the server disconnects it, the client reconnects, and resumes its persistent session.",
+            Provenance.DOCUMENTED, "AWS IoT Device Advisor test list");
+
+    private final String id;
+    private final Party party;
+    private final String statement;
+    private final Provenance provenance;
+    private final String source;
+
+    /** When the sources in the catalogue were last read against ../shared/reference/aws-iot-rules.md. */
+    public static final String SOURCES_READ_ON = "2026-11-22";
+
+    Rule(String id, Party party, String statement, Provenance provenance, String source) {
+        this.id = id;
+        this.party = party;
+        this.statement = statement;
+        this.provenance = provenance;
+        this.source = source;
+    }
+
+    @JsonValue
+    public String id() {
+        return id;
+    }
+
+    /** The area prefix of the ID, e.g. {@code TLS} or {@code MQTT}. */
+    public String area() {
+        return id.substring(0, id.indexOf('-'));
+    }
+
+    public Party party() {
+        return party;
+    }
+
+    public String statement() {
+        return statement;
+    }
+
+    public Provenance provenance() {
+        return provenance;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    @JsonCreator
+    public static Rule fromId(String id) {
+        return byId(id).orElseThrow(() -> new IllegalArgumentException("no rule has the ID '" + id + "'"));
+    }
+
+    public static Optional<Rule> byId(String id) {
+        return Arrays.stream(values()).filter(rule -> rule.id.equals(id)).findFirst();
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}
