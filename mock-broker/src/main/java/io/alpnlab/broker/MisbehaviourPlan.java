@@ -18,17 +18,33 @@ public final class MisbehaviourPlan {
 
     private volatile Misbehaviours defaults = Misbehaviours.NONE;
     private final Deque<OneShot> queued = new ArrayDeque<>();
+    /** CONNECTs refused so far under refuse-first-connections; reset when the misbehaviours change. */
+    private int connectsRefused;
 
     public Misbehaviours defaults() {
         return defaults;
     }
 
-    public void setDefaults(Misbehaviours value) {
+    public synchronized void setDefaults(Misbehaviours value) {
         defaults = Objects.requireNonNull(value);
+        connectsRefused = 0;
+    }
+
+    /**
+     * Whether this MQTT CONNECT is one of the first N a refuse-first-connections plan refuses. The
+     * count spans connections, which is why it lives here and not on one connection.
+     */
+    public synchronized boolean shouldRefuseConnect(Misbehaviours misbehaviours) {
+        if (connectsRefused < misbehaviours.refuseFirstConnections()) {
+            connectsRefused++;
+            return true;
+        }
+        return false;
     }
 
     /** Queues misbehaviours for the next {@code count} connections on {@code role} (null: any listener). */
     public synchronized void forNextConnections(ListenerRole role, int count, Misbehaviours misbehaviours) {
+        connectsRefused = 0;
         if (count < 1) {
             throw new IllegalArgumentException("count must be at least 1, got " + count);
         }
@@ -53,6 +69,7 @@ public final class MisbehaviourPlan {
     public synchronized void reset() {
         queued.clear();
         defaults = Misbehaviours.NONE;
+        connectsRefused = 0;
     }
 
     public synchronized int queuedCount() {

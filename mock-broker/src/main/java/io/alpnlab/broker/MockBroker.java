@@ -1,6 +1,11 @@
 package io.alpnlab.broker;
 
 import io.alpnlab.broker.app.ApplicationDispatcher;
+import io.alpnlab.broker.http.HttpsLayer;
+import io.alpnlab.broker.mqtt.EmbeddedMoquette;
+import io.alpnlab.broker.mqtt.MqttBackend;
+import io.alpnlab.broker.mqtt.MqttLayer;
+import io.alpnlab.broker.policy.MqttPolicy;
 import io.alpnlab.broker.observe.ConnectionRecorder;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceRegistry;
@@ -21,6 +26,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -45,6 +51,7 @@ public final class MockBroker implements AutoCloseable {
     private final EventLoopGroup group;
     private final Map<ListenerRole, Channel> listeners = new EnumMap<>(ListenerRole.class);
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private String mqttBackendDescription;
 
     private MockBroker(BrokerContext context, EventLoopGroup group) {
         this.context = context;
@@ -87,6 +94,11 @@ public final class MockBroker implements AutoCloseable {
         return context.plan();
     }
 
+    /** The MQTT back end in one line (embedded Moquette, or the upstream broker). */
+    public String mqttBackend() {
+        return mqttBackendDescription;
+    }
+
     public TestPki pki() {
         return context.credentials().pki();
     }
@@ -106,7 +118,7 @@ public final class MockBroker implements AutoCloseable {
             channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         listeners.clear();
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        // Resources (the MQTT layer) still use the event loops while closing: close them first.
         for (int i = resources.size() - 1; i >= 0; i--) {
             try {
                 resources.get(i).close();
@@ -114,6 +126,7 @@ public final class MockBroker implements AutoCloseable {
                 LOG.warn("closing {} failed: {}", resources.get(i), e.toString());
             }
         }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         context.recorder().close();
     }
 
@@ -129,8 +142,8 @@ public final class MockBroker implements AutoCloseable {
         private DeviceRegistry registry = new DeviceRegistry();
         private MisbehaviourPlan plan = new MisbehaviourPlan();
         private int threads = 2;
-        private ApplicationDispatcher.ApplicationInstaller mqtt;
-        private ApplicationDispatcher.ApplicationInstaller https;
+        private MqttBackend backend;
+        private Duration defaultSessionExpiry = MqttPolicy.DEFAULT_SESSION_EXPIRY;
 
         private Builder(TestPki pki) {
             this.pki = Objects.requireNonNull(pki);
@@ -196,10 +209,18 @@ public final class MockBroker implements AutoCloseable {
             return this;
         }
 
-        public Builder applications(ApplicationDispatcher.ApplicationInstaller mqttInstaller,
-                ApplicationDispatcher.ApplicationInstaller httpsInstaller) {
-            mqtt = mqttInstaller;
-            https = httpsInstaller;
+        /** Upstream mode: relay MQTT to this broker instead of the embedded Moquette. */
+        public Builder backend(MqttBackend value) {
+            backend = value;
+            return this;
+        }
+
+        /** How long a persistent session outlives its connection when the client does not say (AWS: 1 hour). */
+        public Builder defaultSessionExpiry(Duration value) {
+            if (value.isNegative()) {
+                throw new IllegalArgumentException("session expiry cannot be negative");
+            }
+            defaultSessionExpiry = value;
             return this;
         }
 
@@ -214,8 +235,12 @@ public final class MockBroker implements AutoCloseable {
                     new ConnectionRecorder(eventLog), clock, timing);
             MockBroker broker = new MockBroker(context, new NioEventLoopGroup(threads));
             try {
-                ApplicationDispatcher.ApplicationInstaller mqttInstaller = mqtt;
-                ApplicationDispatcher.ApplicationInstaller httpsInstaller = https;
+                MqttBackend effectiveBackend = backend != null ? backend : EmbeddedMoquette.start();
+                MqttLayer mqttLayer = new MqttLayer(context, effectiveBackend, broker.group.next(), defaultSessionExpiry);
+                broker.own(mqttLayer);
+                ApplicationDispatcher.ApplicationInstaller mqttInstaller = mqttLayer;
+                ApplicationDispatcher.ApplicationInstaller httpsInstaller = new HttpsLayer(mqttLayer.publisher());
+                broker.mqttBackendDescription = effectiveBackend.describe();
                 for (ListenerRole role : ListenerRole.values()) {
                     int port = ports.get(role);
                     if (port < 0) {
@@ -245,8 +270,9 @@ public final class MockBroker implements AutoCloseable {
                 broker.close();
                 throw e;
             }
-            LOG.info("broker listening on {} ({} endpoint names: {}, profile sni={} alpn={} registry-check={} policy={})",
+            LOG.info("broker listening on {} with {} ({} endpoint names: {}, profile sni={} alpn={} registry-check={} policy={})",
                     broker.listeners.keySet().stream().map(role -> role + "=" + broker.port(role)).toList(),
+                    broker.mqttBackendDescription,
                     effectiveProfile.endpointNames().size(), effectiveProfile.endpointNames(), effectiveProfile.sni(),
                     effectiveProfile.alpn(), effectiveProfile.registryCheck(), effectiveProfile.securityPolicy().awsName());
             return broker;

@@ -88,6 +88,8 @@ public enum Rule {
             Provenance.DOCUMENTED, "AWS IoT developer guide, authorization; refusal is a close without CONNACK by default (OBS), CONNACK 5 or CONNACK 7 (2022 docs) by switch"),
     MQTT_CONN_03("MQTT-CONN-03", Party.CLIENT, "The protocol is MQTT 3.1.1 or 5.0.",
             Provenance.DOCUMENTED, "AWS IoT developer guide, MQTT"),
+    MQTT_PKT_01("MQTT-PKT-01", Party.CLIENT, "Packets are well-formed MQTT; PUBREC, PUBREL, PUBCOMP and AUTH are not used.",
+            Provenance.DOCUMENTED, "MQTT 3.1.1 / 5.0 specifications; AWS IoT developer guide, MQTT: QoS 2 flows and AUTH unsupported"),
     MQTT_KA_01("MQTT-KA-01", Party.CLIENT, "Keep-alive is within 30..1200 s (0 or more than 1200 becomes 1200, less than 30 becomes 30); the connection is closed after 1.5 x keep-alive without traffic.",
             Provenance.DOCUMENTED, "AWS IoT General Reference, quotas; MQTT 5 reason 0x8D"),
     MQTT_CID_01("MQTT-CID-01", Party.CLIENT, "The client ID is at most 128 bytes and does not start with $.",

@@ -1,0 +1,27 @@
+package io.alpnlab.broker.http;
+
+import io.alpnlab.broker.app.ApplicationDispatcher;
+import io.alpnlab.broker.mqtt.InternalPublisher;
+import io.alpnlab.broker.policy.MqttPolicy;
+import io.alpnlab.broker.tls.TlsEstablished;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+
+/** Installs HTTPS publish on certificate-authenticated HTTPS connections. */
+public final class HttpsLayer implements ApplicationDispatcher.ApplicationInstaller {
+
+    private final InternalPublisher publisher;
+
+    public HttpsLayer(InternalPublisher publisher) {
+        this.publisher = publisher;
+    }
+
+    @Override
+    public void install(ChannelHandlerContext ctx, TlsEstablished established) {
+        ctx.pipeline().addLast("http-codec", new HttpServerCodec());
+        // One byte over AWS's limit still aggregates, so the policy (not the aggregator) refuses it with a reason.
+        ctx.pipeline().addLast("http-aggregator", new HttpObjectAggregator(MqttPolicy.MAX_PAYLOAD_BYTES + 1024));
+        ctx.pipeline().addLast("https-publish", new HttpsPublishHandler(established, publisher));
+    }
+}

@@ -1,0 +1,96 @@
+package io.alpnlab.broker.mqtt;
+
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which client ID is connected where, and when a disconnected persistent session expires. The
+ * front door keeps this itself, so duplicate-client-ID takeover and session expiry follow AWS
+ * whatever the back-end broker would do.
+ */
+public final class ClientSessions {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClientSessions.class);
+
+    /** What the sessions registry needs from a connected client. */
+    public interface Session {
+        /** Another connection took this client ID: disconnect with DUPLICATE_CLIENTID. */
+        void takenOver();
+    }
+
+    private final MqttBackend backend;
+    private final Map<String, Session> connected = new ConcurrentHashMap<>();
+    private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+
+    public ClientSessions(MqttBackend backend) {
+        this.backend = backend;
+    }
+
+    /** Registers a new connection for the client ID; the previous one, if any, is taken over. */
+    public void connected(String clientId, Session session) {
+        ScheduledFuture<?> expiry = expiries.remove(clientId);
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
+        Session previous = connected.put(clientId, session);
+        if (previous != null && previous != session) {
+            previous.takenOver();
+        }
+    }
+
+    /**
+     * The connection ended. A persistent session is purged from the back end once {@code expiry}
+     * passes without a new connection; a clean session needs nothing.
+     */
+    public void disconnected(String clientId, Session session, Duration expiry, EventLoop loop) {
+        if (!connected.remove(clientId, session)) {
+            return; // taken over: the new connection owns the session now
+        }
+        if (expiry.isZero()) {
+            return;
+        }
+        expiries.put(clientId, loop.schedule(() -> purge(clientId, loop), expiry.toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    public boolean isConnected(String clientId) {
+        return connected.containsKey(clientId);
+    }
+
+    /** Ends a session in the back end: a clean-session CONNECT discards it, then DISCONNECT. */
+    private void purge(String clientId, EventLoop loop) {
+        expiries.remove(clientId);
+        if (connected.containsKey(clientId)) {
+            return;
+        }
+        LOG.debug("session of {} expired; purging it from the back end", clientId);
+        BackendConnection[] holder = new BackendConnection[1];
+        holder[0] = BackendConnection.open(loop, backend, clientId, true, new BackendConnection.Listener() {
+            @Override
+            public void fromBackend(MqttMessage message) {
+                io.netty.util.ReferenceCountUtil.release(message);
+                if (message.fixedHeader().messageType() == MqttMessageType.CONNACK) {
+                    holder[0].send(new MqttMessage(new io.netty.handler.codec.mqtt.MqttFixedHeader(MqttMessageType.DISCONNECT,
+                            false, io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE, false, 0)));
+                    holder[0].close();
+                }
+            }
+
+            @Override
+            public void backendClosed() {
+            }
+        });
+    }
+
+    public void close() {
+        expiries.values().forEach(expiry -> expiry.cancel(false));
+        expiries.clear();
+    }
+}

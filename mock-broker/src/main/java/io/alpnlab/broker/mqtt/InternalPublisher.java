@@ -1,0 +1,116 @@
+package io.alpnlab.broker.mqtt;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The broker's own back-end connection, for what AWS publishes itself: lifecycle events and HTTPS
+ * publishes. Connects lazily, queues while connecting, reconnects after a loss.
+ */
+public final class InternalPublisher {
+
+    private final EventLoop loop;
+    private final MqttBackend backend;
+    private final String clientId = "alpnlab-internal-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    private BackendConnection connection;
+    private boolean connected;
+    private record Pending(Runnable send, CompletableFuture<Void> done) {
+    }
+
+    private final Queue<Pending> pending = new ArrayDeque<>();
+    private final Map<Integer, CompletableFuture<Void>> awaitingAck = new HashMap<>();
+    private int nextPacketId = 1;
+
+    public InternalPublisher(EventLoop loop, MqttBackend backend) {
+        this.loop = loop;
+        this.backend = backend;
+    }
+
+    /** Publishes; the future completes when the back end has the message (PUBACK for QoS 1). */
+    public CompletableFuture<Void> publish(String topic, byte[] payload, int qos, boolean retain) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        loop.execute(() -> {
+            Runnable send = () -> {
+                int packetId = qos > 0 ? nextPacketId() : 0;
+                MqttMessage publish = MqttMessageBuilders.publish().topicName(topic).qos(MqttQoS.valueOf(qos)).retained(retain)
+                        .messageId(packetId).payload(Unpooled.wrappedBuffer(payload)).build();
+                if (qos > 0) {
+                    awaitingAck.put(packetId, done);
+                } else {
+                    done.complete(null);
+                }
+                connection.send(publish);
+            };
+            if (connected) {
+                send.run();
+            } else {
+                pending.add(new Pending(send, done));
+                connect();
+            }
+        });
+        return done;
+    }
+
+    private int nextPacketId() {
+        int id = nextPacketId;
+        nextPacketId = nextPacketId == 65535 ? 1 : nextPacketId + 1;
+        return id;
+    }
+
+    private void connect() {
+        if (connection != null && connection.isOpen()) {
+            return;
+        }
+        connection = BackendConnection.open(loop, backend, clientId, true, new BackendConnection.Listener() {
+            @Override
+            public void fromBackend(MqttMessage message) {
+                try {
+                    if (message.fixedHeader().messageType() == MqttMessageType.CONNACK) {
+                        connected = true;
+                        while (!pending.isEmpty()) {
+                            pending.poll().send().run();
+                        }
+                    } else if (message.fixedHeader().messageType() == MqttMessageType.PUBACK) {
+                        int id = ((MqttMessageIdVariableHeader) message.variableHeader()).messageId();
+                        CompletableFuture<Void> done = awaitingAck.remove(id);
+                        if (done != null) {
+                            done.complete(null);
+                        }
+                    }
+                } finally {
+                    ReferenceCountUtil.release(message);
+                }
+            }
+
+            @Override
+            public void backendClosed() {
+                connected = false;
+                IllegalStateException lost = new IllegalStateException("back-end connection lost: " + backend.describe());
+                awaitingAck.values().forEach(done -> done.completeExceptionally(lost));
+                awaitingAck.clear();
+                pending.forEach(waiting -> waiting.done().completeExceptionally(lost));
+                pending.clear();
+            }
+        });
+    }
+
+    public void close() {
+        loop.execute(() -> {
+            if (connection != null) {
+                connection.close();
+            }
+        });
+    }
+}

@@ -1,0 +1,25 @@
+package io.alpnlab.broker.mqtt;
+
+import java.net.InetSocketAddress;
+
+/**
+ * The MQTT broker behind the front door that keeps sessions, subscriptions and retained messages:
+ * the embedded Moquette, or an existing broker in upstream mode. The front door speaks MQTT 3.1.1
+ * to it, one back-end connection per client connection, and enforces AWS's rules itself.
+ */
+public interface MqttBackend extends AutoCloseable {
+
+    InetSocketAddress address();
+
+    /** Username for the front door's back-end connections, or null. */
+    String username();
+
+    /** Password for the front door's back-end connections, or null. */
+    String password();
+
+    /** One line for logs and the start-up banner, without secrets. */
+    String describe();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,276 @@
+package io.alpnlab.broker.policy;
+
+import io.alpnlab.broker.registry.DevicePolicy;
+import io.alpnlab.broker.rules.Check;
+import io.alpnlab.broker.rules.Rule;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every MQTT-level decision the broker makes, as pure functions over the facts of one packet: AWS
+ * IoT Core's limits and reserved names (aws-iot-rules.md section 5). The MQTT handler only gathers
+ * facts and carries the decisions out.
+ */
+public final class MqttPolicy {
+
+    public static final int MAX_CLIENT_ID_BYTES = 128;
+    public static final int MAX_TOPIC_BYTES = 256;
+    public static final int MAX_TOPIC_SLASHES = 7;
+    public static final int MAX_SUBSCRIPTIONS_PER_SUBSCRIBE = 8;
+    public static final int MAX_PAYLOAD_BYTES = 128 * 1024;
+    public static final int TOPIC_ALIAS_MAXIMUM = 8;
+    public static final int MIN_KEEP_ALIVE_SECONDS = 30;
+    public static final int MAX_KEEP_ALIVE_SECONDS = 1200;
+    public static final Duration DEFAULT_SESSION_EXPIRY = Duration.ofHours(1);
+    public static final Duration MAX_SESSION_EXPIRY = Duration.ofDays(7);
+
+    /** MQTT 5 reason codes AWS uses when it disconnects a client. */
+    public static final byte REASON_PROTOCOL_ERROR = (byte) 0x82;
+    public static final byte REASON_NOT_AUTHORIZED = (byte) 0x87;
+    public static final byte REASON_KEEP_ALIVE_TIMEOUT = (byte) 0x8D;
+    public static final byte REASON_SESSION_TAKEN_OVER = (byte) 0x8E;
+    public static final byte REASON_TOPIC_NAME_INVALID = (byte) 0x90;
+    public static final byte REASON_PACKET_TOO_LARGE = (byte) 0x95;
+    public static final byte REASON_QOS_NOT_SUPPORTED = (byte) 0x9B;
+    public static final byte REASON_TOPIC_ALIAS_INVALID = (byte) 0x94;
+    public static final byte REASON_SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED = (byte) 0xA1;
+
+    private MqttPolicy() {
+    }
+
+    /**
+     * Why the broker closes an MQTT connection.
+     *
+     * @param rule the deciding rule
+     * @param detail what the client did, in words it can act on
+     * @param reasonCode the MQTT 5 DISCONNECT reason code, or 0 to close without a DISCONNECT
+     * @param lifecycleReason AWS's disconnect reason in lifecycle events (CLIENT_ERROR, FORBIDDEN_ACCESS, ...)
+     */
+    public record Violation(Rule rule, String detail, byte reasonCode, String lifecycleReason) {
+    }
+
+    /**
+     * The decision on a CONNECT.
+     *
+     * @param violation non-null when the connection is closed or refused
+     * @param notAuthorized true when the violation is an authorization failure (the unauthorized-CONNECT switch applies)
+     * @param keepAliveApplied the keep-alive AWS applies, in seconds
+     * @param sessionExpiry how long the session outlives the connection (zero for a clean session)
+     * @param checks every rule applied
+     */
+    public record ConnectDecision(Violation violation, boolean notAuthorized, int keepAliveApplied, Duration sessionExpiry,
+            List<Check> checks) {
+    }
+
+    /**
+     * What the CONNECT said and who the connection proved to be in TLS.
+     *
+     * @param mqttVersion 4 (3.1.1) or 5
+     * @param clientId the client ID
+     * @param keepAliveSeconds the requested keep-alive
+     * @param cleanStart cleanSession (3.1.1) or Clean Start (5)
+     * @param sessionExpirySeconds the MQTT 5 Session Expiry Interval, or null (3.1.1, or absent)
+     * @param username the username, or null
+     * @param password the password, or null
+     * @param application how the connection authenticates (certificate or custom authorizer)
+     * @param certificateRefusal the deferred refusal from TLS (after-handshake registry check), or null
+     * @param devicePolicy the certificate's policy, or null when there is none (custom auth)
+     * @param policyVariables values for the policy variables (${iot:ClientId}, thing name, common name)
+     * @param customAuthAccepted for custom auth: whether an authorizer accepted the username/password
+     */
+    public record ConnectFacts(int mqttVersion, String clientId, int keepAliveSeconds, boolean cleanStart,
+            Long sessionExpirySeconds, String username, String password, Application application, Refusal certificateRefusal,
+            DevicePolicy devicePolicy, Map<String, String> policyVariables, boolean customAuthAccepted) {
+    }
+
+    public static int clampKeepAlive(int requested) {
+        if (requested == 0 || requested > MAX_KEEP_ALIVE_SECONDS) {
+            return MAX_KEEP_ALIVE_SECONDS;
+        }
+        return Math.max(requested, MIN_KEEP_ALIVE_SECONDS);
+    }
+
+    /** How long without any packet from the client before AWS disconnects it: 1.5 x the applied keep-alive. */
+    public static Duration keepAliveDeadline(int keepAliveApplied) {
+        return Duration.ofMillis(keepAliveApplied * 1500L);
+    }
+
+    public static ConnectDecision onConnect(ConnectFacts connect, Duration defaultSessionExpiry) {
+        List<Check> checks = new ArrayList<>();
+        int keepAlive = clampKeepAlive(connect.keepAliveSeconds());
+        if (connect.mqttVersion() != 4 && connect.mqttVersion() != 5) {
+            return refuse(checks, new Violation(Rule.MQTT_CONN_03, "MQTT protocol level " + connect.mqttVersion()
+                    + " (AWS supports 3.1.1 and 5.0)", (byte) 0, "CLIENT_ERROR"), false, keepAlive);
+        }
+        checks.add(Check.pass(Rule.MQTT_CONN_03, connect.mqttVersion() == 5 ? "MQTT 5.0" : "MQTT 3.1.1"));
+
+        String clientId = connect.clientId() == null ? "" : connect.clientId();
+        int idBytes = clientId.getBytes(StandardCharsets.UTF_8).length;
+        if (idBytes > MAX_CLIENT_ID_BYTES) {
+            return refuse(checks, new Violation(Rule.MQTT_CID_01, "client ID of " + idBytes + " bytes; AWS allows at most "
+                    + MAX_CLIENT_ID_BYTES, (byte) 0x85, "CLIENT_ERROR"), false, keepAlive);
+        }
+        if (clientId.startsWith("$")) {
+            return refuse(checks, new Violation(Rule.MQTT_CID_01, "client ID '" + clientId + "' starts with $, which AWS reserves",
+                    (byte) 0x85, "CLIENT_ERROR"), false, keepAlive);
+        }
+        if (clientId.isEmpty()) {
+            // AWS assigns nothing; an empty ID cannot be authorized against a policy.
+            return refuse(checks, new Violation(Rule.MQTT_CID_01, "empty client ID; AWS needs a client ID", (byte) 0x85,
+                    "CLIENT_ERROR"), false, keepAlive);
+        }
+        checks.add(Check.pass(Rule.MQTT_CID_01, "client ID '" + clientId + "' (" + idBytes + " bytes)"));
+
+        if (connect.keepAliveSeconds() == keepAlive) {
+            checks.add(Check.pass(Rule.MQTT_KA_01, "keep-alive " + keepAlive + " s"));
+        } else {
+            checks.add(Check.warn(Rule.MQTT_KA_01, "keep-alive " + connect.keepAliveSeconds() + " s is outside "
+                    + MIN_KEEP_ALIVE_SECONDS + ".." + MAX_KEEP_ALIVE_SECONDS + "; AWS applies " + keepAlive + " s"));
+        }
+
+        // Identity: the certificate proved in TLS, or the custom authorizer's verdict.
+        if (connect.application() == Application.MQTT_CUSTOM_AUTH) {
+            if (!connect.customAuthAccepted()) {
+                return refuse(checks, new Violation(Rule.MQTT_CONN_02, "custom authentication refused: no authorizer accepts"
+                        + " username '" + connect.username() + "' with that password", REASON_NOT_AUTHORIZED, "AUTH_ERROR"),
+                        true, keepAlive);
+            }
+            checks.add(Check.pass(Rule.MQTT_CONN_02, "custom authorizer accepted username '" + connect.username() + "'"));
+        } else {
+            if (connect.certificateRefusal() != null) {
+                return refuse(checks, new Violation(connect.certificateRefusal().rule(), connect.certificateRefusal().detail(),
+                        REASON_NOT_AUTHORIZED, "AUTH_ERROR"), true, keepAlive);
+            }
+            if (connect.devicePolicy() == null || !connect.devicePolicy().allowsConnect(clientId, connect.policyVariables())) {
+                return refuse(checks, new Violation(Rule.MQTT_CONN_02, "the certificate's policy does not allow client ID '"
+                        + clientId + "'", REASON_NOT_AUTHORIZED, "AUTH_ERROR"), true, keepAlive);
+            }
+            checks.add(Check.pass(Rule.MQTT_CONN_02, "the certificate's policy allows client ID '" + clientId + "'"));
+        }
+
+        Duration expiry;
+        if (connect.cleanStart() && (connect.sessionExpirySeconds() == null || connect.sessionExpirySeconds() == 0)) {
+            expiry = Duration.ZERO;
+        } else if (connect.mqttVersion() == 5) {
+            long seconds = connect.sessionExpirySeconds() == null ? 0 : connect.sessionExpirySeconds();
+            expiry = Duration.ofSeconds(Math.min(seconds, MAX_SESSION_EXPIRY.toSeconds()));
+        } else {
+            expiry = defaultSessionExpiry;
+        }
+        if (!expiry.isZero()) {
+            checks.add(Check.applied(Rule.MQTT_SESS_01, "persistent session, expiry " + expiry.toSeconds() + " s"));
+        }
+        return new ConnectDecision(null, false, keepAlive, expiry, checks);
+    }
+
+    private static ConnectDecision refuse(List<Check> checks, Violation violation, boolean notAuthorized, int keepAlive) {
+        checks.add(Check.fail(violation.rule(), violation.detail()));
+        return new ConnectDecision(violation, notAuthorized, keepAlive, Duration.ZERO, checks);
+    }
+
+    /** A topic name in a PUBLISH: length, depth, reserved names, payload size, QoS, retain, authorization. */
+    public static Violation onPublish(String topic, int qos, boolean retain, int payloadBytes, DevicePolicy policy,
+            Map<String, String> variables) {
+        if (qos == 2) {
+            return new Violation(Rule.MQTT_QOS_01, "QoS 2 PUBLISH to '" + topic + "': AWS supports QoS 0 and 1 and sends no"
+                    + " PUBACK", (byte) 0, null);
+        }
+        Violation topicViolation = checkTopic(topic, false);
+        if (topicViolation != null) {
+            return topicViolation;
+        }
+        if (payloadBytes > MAX_PAYLOAD_BYTES) {
+            return new Violation(Rule.MQTT_SIZE_01, "payload of " + payloadBytes + " bytes; AWS allows at most "
+                    + MAX_PAYLOAD_BYTES, REASON_PACKET_TOO_LARGE, "CLIENT_ERROR");
+        }
+        if (retain && topic.startsWith("$")) {
+            return new Violation(Rule.MQTT_RET_01, "retained PUBLISH to the reserved topic '" + topic + "'",
+                    REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
+        }
+        if (policy != null && !policy.allowsPublish(topic, variables)) {
+            return new Violation(Rule.MQTT_AUTHZ_01, "the policy does not allow publishing to '" + topic + "'",
+                    REASON_NOT_AUTHORIZED, "FORBIDDEN_ACCESS");
+        }
+        return null;
+    }
+
+    /**
+     * A SUBSCRIBE: at most 8 filters, each valid and authorized. A QoS 2 request is reported as such
+     * (AWS sends no SUBACK for it) and takes precedence over the other checks.
+     */
+    public static Violation onSubscribe(List<String> filters, List<Integer> qos, boolean subscriptionIdentifier,
+            DevicePolicy policy, Map<String, String> variables) {
+        if (subscriptionIdentifier) {
+            return new Violation(Rule.MQTT_V5_01, "SUBSCRIBE carries a Subscription Identifier, which AWS does not support",
+                    REASON_SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, "CLIENT_ERROR");
+        }
+        for (int i = 0; i < qos.size(); i++) {
+            if (qos.get(i) == 2) {
+                return new Violation(Rule.MQTT_QOS_01, "QoS 2 subscription to '" + filters.get(i)
+                        + "': AWS supports QoS 0 and 1 and sends no SUBACK", (byte) 0, null);
+            }
+        }
+        if (filters.size() > MAX_SUBSCRIPTIONS_PER_SUBSCRIBE) {
+            return new Violation(Rule.MQTT_SUB_01, "SUBSCRIBE with " + filters.size() + " filters; AWS allows at most "
+                    + MAX_SUBSCRIPTIONS_PER_SUBSCRIBE, REASON_PROTOCOL_ERROR, "CLIENT_ERROR");
+        }
+        for (String filter : filters) {
+            Violation violation = checkTopic(filter, true);
+            if (violation != null) {
+                return violation;
+            }
+            if (policy != null && !policy.allowsSubscribe(filter, variables)) {
+                return new Violation(Rule.MQTT_AUTHZ_01, "the policy does not allow subscribing to '" + filter + "'",
+                        REASON_NOT_AUTHORIZED, "FORBIDDEN_ACCESS");
+            }
+        }
+        return null;
+    }
+
+    /** An MQTT 5 topic alias must be within the maximum AWS announces. */
+    public static Violation onTopicAlias(int alias) {
+        if (alias < 1 || alias > TOPIC_ALIAS_MAXIMUM) {
+            return new Violation(Rule.MQTT_V5_01, "topic alias " + alias + " outside 1.." + TOPIC_ALIAS_MAXIMUM
+                    + " (the Topic Alias Maximum in CONNACK)", REASON_TOPIC_ALIAS_INVALID, "CLIENT_ERROR");
+        }
+        return null;
+    }
+
+    /** Size, depth and reserved-name rules shared by topic names and filters. */
+    static Violation checkTopic(String topic, boolean filter) {
+        int bytes = topic.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0) {
+            return new Violation(Rule.MQTT_TOPIC_01, "empty topic", REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
+        }
+        if (bytes > MAX_TOPIC_BYTES) {
+            return new Violation(Rule.MQTT_TOPIC_01, "topic of " + bytes + " bytes; AWS allows at most " + MAX_TOPIC_BYTES,
+                    REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
+        }
+        long slashes = topic.chars().filter(character -> character == '/').count();
+        if (slashes > MAX_TOPIC_SLASHES) {
+            return new Violation(Rule.MQTT_TOPIC_01, "topic '" + topic + "' has " + slashes + " slashes; AWS allows at most "
+                    + MAX_TOPIC_SLASHES, REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
+        }
+        if (!filter && (topic.contains("+") || topic.contains("#"))) {
+            return new Violation(Rule.MQTT_TOPIC_01, "topic name '" + topic + "' contains a wildcard",
+                    REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
+        }
+        if (topic.startsWith("$") && !topic.startsWith("$aws/")) {
+            return new Violation(Rule.MQTT_TOPIC_02, "topic '" + topic + "' starts with $, which AWS reserves (only $aws/"
+                    + " topics are usable)", REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
+        }
+        return null;
+    }
+
+    /**
+     * AWS does not deliver retained messages on wildcard subscriptions: a retained message sent
+     * because of a new subscription reaches the client only if a filter without wildcards matches it.
+     */
+    public static boolean deliversRetained(String topic, List<String> clientFilters) {
+        return clientFilters.stream().anyMatch(filter -> !filter.contains("+") && !filter.contains("#")
+                && filter.equals(topic));
+    }
+}
