@@ -58,6 +58,11 @@ public record ConnectionRecord(
     public record PacketView(String direction, String type, String detail, Instant at) {
     }
 
+    /** Whether some check of this rule had this outcome. */
+    public boolean has(String ruleId, io.alpnlab.broker.rules.Outcome outcome) {
+        return checks.stream().anyMatch(check -> check.rule().id().equals(ruleId) && check.outcome() == outcome);
+    }
+
     /** The first check with this rule ID, if any. */
     public java.util.Optional<Check> check(String ruleId) {
         return checks.stream().filter(check -> check.rule().id().equals(ruleId)).findFirst();

@@ -1,0 +1,259 @@
+package io.alpnlab.broker;
+
+import static io.alpnlab.broker.testing.Openssl.concat;
+import static io.alpnlab.broker.testing.Openssl.device;
+import static io.alpnlab.broker.testing.Openssl.sClient;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alpnlab.broker.observe.ConnectionRecord;
+import io.alpnlab.broker.observe.Verdict;
+import io.alpnlab.broker.policy.Profile;
+import io.alpnlab.broker.registry.DeviceStatus;
+import io.alpnlab.broker.rules.Outcome;
+import io.alpnlab.broker.testing.BrokerFixture;
+import io.alpnlab.certs.DeviceCertificateVariant;
+import io.alpnlab.certs.KeyType;
+import io.alpnlab.testing.RealPeer;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The front door's TLS rules proven with a client nobody here wrote: {@code openssl s_client}.
+ * Each case checks both sides: what openssl printed (-msg shows every handshake message, so the
+ * CertificateRequest's presence is seen from the client) and the broker's record.
+ */
+class OpensslFrontDoorTest {
+
+    private static final String E = BrokerFixture.ENDPOINT;
+    static BrokerFixture fixture;
+
+    @BeforeAll
+    static void start() {
+        fixture = BrokerFixture.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        fixture.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        fixture.broker().recorder().clear();
+        fixture.broker().plan().reset();
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)));
+    }
+
+    private int port(ListenerRole role) {
+        return fixture.port(role);
+    }
+
+    @Test
+    void alpn_x_amzn_mqtt_ca_on_443_gets_a_certificate_request_and_is_selected() {
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443),
+                concat(new String[] {"-servername", E, "-alpn", "x-amzn-mqtt-ca", "-verify_return_error"}, device("device")));
+        assertTrue(client.stdout().contains("CertificateRequest"), client.toString());
+        assertTrue(client.stdout().contains("ALPN protocol: x-amzn-mqtt-ca"), client.toString());
+
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome(), record.verdict().toString());
+        assertEquals("TLS-ALPN-01", record.verdict().rule());
+        assertTrue(record.server().certificateRequestSent());
+        assertEquals("x-amzn-mqtt-ca", record.server().alpnSelected());
+        assertEquals(List.of("x-amzn-mqtt-ca"), record.clientHello().alpn());
+        assertEquals(E, record.clientHello().serverName());
+        assertTrue(record.clientCertificate().presented());
+        assertEquals("ACTIVE", record.clientCertificate().registryStatus());
+        assertEquals("MQTT_X509", record.server().application());
+    }
+
+    @Test
+    void no_alpn_on_443_gets_no_certificate_request_and_no_alpn() {
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), "-servername", E);
+        assertFalse(client.stdout().contains("CertificateRequest"), client.toString());
+        assertTrue(client.stdout().contains("No ALPN negotiated"), client.toString());
+
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertFalse(record.server().certificateRequestSent());
+        assertNull(record.server().alpnSelected());
+        assertEquals("UNAUTHENTICATED_443", record.server().application());
+        assertEquals("TLS-ALPN-03", record.verdict().rule());
+        assertEquals(Outcome.WARN, record.check("TLS-ALPN-03").orElseThrow().outcome());
+    }
+
+    @Test
+    void a_client_certificate_offered_without_alpn_on_443_is_never_sent_because_it_was_never_requested() {
+        // openssl only sends -cert when asked: the broker must not ask without x-amzn-mqtt-ca.
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), concat(new String[] {"-servername", E}, device("device")));
+        assertFalse(client.stdout().contains("CertificateRequest"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertFalse(record.clientCertificate().presented());
+    }
+
+    @Test
+    void missing_sni_is_refused_with_unrecognized_name() {
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443),
+                concat(new String[] {"-noservername", "-alpn", "x-amzn-mqtt-ca"}, device("device")));
+        assertTrue(client.output().contains("unrecognized name") || client.output().contains("alert number 112"),
+                client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertEquals(Verdict.Kind.REFUSED, record.verdict().outcome());
+        assertEquals("TLS-SNI-01", record.verdict().rule());
+        assertEquals("unrecognized_name", record.verdict().alert());
+        assertNull(record.clientHello().serverName());
+        assertEquals("sent", record.alerts().get(0).direction());
+    }
+
+    @Test
+    void wrong_sni_is_refused_with_unrecognized_name() {
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883),
+                concat(new String[] {"-servername", "other-ats.iot.eu-west-1.alpnlab.test"}, device("device")));
+        assertTrue(client.output().contains("alert number 112"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals("TLS-SNI-02", record.verdict().rule());
+        assertTrue(record.verdict().detail().contains("other-ats.iot.eu-west-1.alpnlab.test"), record.verdict().detail());
+    }
+
+    @Test
+    void lenient_sni_profile_accepts_a_missing_sni_with_a_warning() {
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).withSni(Profile.SniMode.LENIENT));
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-noservername"}, device("device")));
+        assertTrue(client.stdout().contains("CertificateRequest"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome(), record.verdict().toString());
+        assertEquals(Outcome.WARN, record.check("TLS-SNI-01").orElseThrow().outcome());
+    }
+
+    @Test
+    void port_8883_always_requests_the_certificate_and_accepts_the_registered_device() {
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883),
+                concat(new String[] {"-servername", E, "-verify_return_error"}, device("device-ecc")));
+        assertTrue(client.stdout().contains("CertificateRequest"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome(), record.verdict().toString());
+        assertEquals("EC", record.clientCertificate().keyAlgorithm());
+        assertEquals(List.of("client_hello", "certificate", "certificate_verify", "finished"), record.handshakeMessagesReceived());
+    }
+
+    @Test
+    void alpn_offered_on_8883_is_accepted_and_changes_nothing() {
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883),
+                concat(new String[] {"-servername", E, "-alpn", "x-amzn-mqtt-ca"}, device("device")));
+        assertTrue(client.stdout().contains("CertificateRequest"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome());
+        assertEquals(Outcome.APPLIED, record.check("TLS-ALPN-02").orElseThrow().outcome());
+    }
+
+    @Test
+    void no_client_certificate_on_8883_is_refused_tls13_with_certificate_required() {
+        sClient(port(ListenerRole.MQTT_8883), "-servername", E);
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals("TLS-CERT-02", record.verdict().rule());
+        assertEquals("certificate_required", record.verdict().alert());
+    }
+
+    @Test
+    void no_client_certificate_on_8883_is_refused_tls12_with_handshake_failure() {
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883), "-servername", E, "-tls1_2");
+        assertTrue(client.output().contains("alert handshake failure"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals("TLS-CERT-02", record.verdict().rule());
+        assertEquals("handshake_failure", record.verdict().alert());
+        assertEquals("TLS 1.2", record.clientHello().legacyVersion());
+    }
+
+    @Test
+    void tls_1_1_is_refused_with_protocol_version() {
+        // SECLEVEL=0 lets openssl 3 offer TLS 1.1 at all; the broker must then refuse it.
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), "-servername", E, "-tls1_1",
+                "-cipher", "DEFAULT@SECLEVEL=0");
+        assertTrue(client.output().contains("alert protocol version"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertEquals("TLS-VER-01", record.verdict().rule());
+        assertEquals("protocol_version", record.verdict().alert());
+    }
+
+    @Test
+    void unregistered_certificate_is_refused_in_the_handshake_when_the_switch_says_so() {
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E))
+                .withRegistryCheck(Profile.RegistryCheck.IN_HANDSHAKE));
+        sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-servername", E, "-tls1_2"}, device("device-unknown-ca")));
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals("TLS-CERT-03", record.verdict().rule());
+        assertEquals("certificate_unknown", record.verdict().alert());
+        assertEquals("UNREGISTERED", record.clientCertificate().registryStatus());
+    }
+
+    @Test
+    void inactive_certificate_completes_tls_after_handshake_by_default_and_is_marked_for_refusal() {
+        String fingerprint = fixture.broker().pki().device().leafFingerprint();
+        fixture.broker().registry().setStatus(fingerprint, DeviceStatus.INACTIVE);
+        try {
+            RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-servername", E}, device("device")));
+            assertTrue(client.stdout().contains("CertificateRequest"), client.toString());
+            ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+            assertEquals("INACTIVE", record.clientCertificate().registryStatus());
+            assertEquals(Outcome.FAIL, record.check("TLS-CERT-03").orElseThrow().outcome());
+        } finally {
+            fixture.broker().registry().setStatus(fingerprint, DeviceStatus.ACTIVE);
+        }
+    }
+
+    @Test
+    void rsa_1024_device_key_is_refused() {
+        fixture.broker().registry().register(fixture.broker().pki()
+                .device(DeviceCertificateVariant.WEAK_KEY, KeyType.RSA_2048).leaf(), DeviceStatus.ACTIVE);
+        sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-servername", E, "-tls1_2", "-cipher", "DEFAULT@SECLEVEL=0"},
+                device("device-weak-key")));
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals("TLS-CERT-04", record.verdict().rule());
+        assertEquals("bad_certificate", record.verdict().alert());
+    }
+
+    @Test
+    void strict_alpn_switch_answers_an_unknown_name_with_no_application_protocol() {
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).withAlpn(Profile.AlpnMode.STRICT));
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), "-servername", E, "-alpn", "h2");
+        assertTrue(client.output().contains("no application protocol") || client.output().contains("alert number 120"),
+                client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertEquals("TLS-ALPN-03", record.verdict().rule());
+        assertEquals("no_application_protocol", record.verdict().alert());
+    }
+
+    @Test
+    void alpn_x_amzn_http_ca_on_443_selects_https_with_a_certificate_request() {
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443),
+                concat(new String[] {"-servername", E, "-alpn", "x-amzn-http-ca"}, device("device")));
+        assertTrue(client.stdout().contains("CertificateRequest"), client.toString());
+        assertTrue(client.stdout().contains("ALPN protocol: x-amzn-http-ca"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertEquals("HTTPS_X509", record.server().application());
+        assertEquals("TLS-ALPN-04", record.verdict().rule());
+    }
+
+    @Test
+    void alpn_mqtt_on_443_selects_custom_authentication_without_a_certificate_request() {
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), "-servername", E, "-alpn", "mqtt");
+        assertFalse(client.stdout().contains("CertificateRequest"), client.toString());
+        assertTrue(client.stdout().contains("ALPN protocol: mqtt"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertEquals("MQTT_CUSTOM_AUTH", record.server().application());
+        assertEquals("TLS-ALPN-05", record.verdict().rule());
+    }
+
+    @Test
+    void sni_is_acknowledged_with_an_empty_server_name_extension_in_the_server_hello() {
+        // -tlsextdebug prints every extension openssl receives; TLS 1.2 puts server_name in the ServerHello itself.
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883),
+                concat(new String[] {"-servername", E, "-tls1_2", "-tlsextdebug"}, device("device")));
+        assertTrue(client.stdout().contains("TLS server extension \"server name\" (id=0), len=0"), client.toString());
+    }
+}
