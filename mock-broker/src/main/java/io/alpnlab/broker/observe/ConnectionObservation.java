@@ -124,8 +124,14 @@ public final class ConnectionObservation {
         handshakeMessagesReceived.add(HandshakeType.getName(type));
     }
 
-    public void alert(boolean sent, short level, short description) {
-        alerts.add(new ConnectionRecord.AlertView(sent ? "sent" : "received", AlertLevel.getName(level),
+    /** An alert raised by the broker (sent, or raised but never written) or received from the client. */
+    public void alert(boolean written, short level, short description) {
+        alerts.add(new ConnectionRecord.AlertView(written ? "sent" : "raised-not-sent", AlertLevel.getName(level),
+                AlertDescription.getName(description), clock.instant()));
+    }
+
+    public void alertReceived(short level, short description) {
+        alerts.add(new ConnectionRecord.AlertView("received", AlertLevel.getName(level),
                 AlertDescription.getName(description), clock.instant()));
     }
 

@@ -33,7 +33,9 @@ public final class ConnectionPolicy {
 
     /** The decision for a ClientHello that could not be decoded. */
     public static HelloDecision onMalformedClientHello(String why) {
-        Refusal refusal = new Refusal(Rule.TLS_HS_02, AlertDescription.decode_error, "malformed ClientHello: " + why);
+        // No alert: Bouncy Castle writes nothing, alerts included, before a ClientHello it could parse.
+        Refusal refusal = new Refusal(Rule.TLS_HS_02, Refusal.NO_ALERT, "malformed ClientHello: " + why
+                + " (connection closed without an alert)");
         return new HelloDecision(null, false, null, refusal, List.of(Check.fail(Rule.TLS_HS_02, refusal.detail())));
     }
 
@@ -46,14 +48,15 @@ public final class ConnectionPolicy {
     /**
      * The decision on a ClientHello's declared length, known from its 4-byte header before the rest
      * arrives, so that an oversized one is refused without buffering it. Bouncy Castle's handshake
-     * message limit (set to the same value) carries it out, and BC answers that with internal_error.
+     * message limit (set to the same value) carries it out by closing: before a valid ClientHello BC
+     * sends nothing, not even an alert.
      */
     public static HelloDecision onClientHelloLength(int declaredLength, Profile profile) {
         if (declaredLength <= profile.maxClientHelloBytes()) {
             return null;
         }
-        return refuse(new ArrayList<>(), Rule.TLS_HS_02, AlertDescription.internal_error, "ClientHello of " + declaredLength
-                + " bytes exceeds the limit of " + profile.maxClientHelloBytes());
+        return refuse(new ArrayList<>(), Rule.TLS_HS_02, Refusal.NO_ALERT, "ClientHello of " + declaredLength
+                + " bytes exceeds the limit of " + profile.maxClientHelloBytes() + " (connection closed without an alert)");
     }
 
     public static HelloDecision onClientHello(ListenerRole role, ClientHelloFacts hello, Profile profile,

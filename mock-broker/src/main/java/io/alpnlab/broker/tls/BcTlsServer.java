@@ -72,6 +72,8 @@ final class BcTlsServer extends DefaultTlsServer {
     @Override
     public void notifyClientVersion(ProtocolVersion clientVersion) throws IOException {
         super.notifyClientVersion(clientVersion);
+        // BC calls this once the ClientHello parsed; from now on it can write records, alerts included.
+        connection.clientHelloAccepted = true;
         HelloDecision decision = connection.decision;
         if (decision == null) {
             // Our decoder could not see a ClientHello that BC could parse; refuse rather than guess.
@@ -80,6 +82,15 @@ final class BcTlsServer extends DefaultTlsServer {
         if (decision.refused()) {
             throw new TlsFatalAlert(decision.refusal().alert(), decision.refusal().detail());
         }
+    }
+
+    /**
+     * BC refuses clients without RFC 5746 secure-renegotiation signalling. AWS documents no such rule,
+     * and the broker never renegotiates, so the old-client case is accepted rather than invented.
+     */
+    @Override
+    public void notifySecureRenegotiation(boolean secureRenegotiation) {
+        // accepted either way
     }
 
     @Override
@@ -216,12 +227,13 @@ final class BcTlsServer extends DefaultTlsServer {
 
     @Override
     public void notifyAlertRaised(short alertLevel, short alertDescription, String message, Throwable cause) {
-        connection.observation.alert(true, alertLevel, alertDescription);
+        // BC never sends anything before a ClientHello it could parse: such an alert stays unsent.
+        connection.observation.alert(connection.clientHelloAccepted, alertLevel, alertDescription);
     }
 
     @Override
     public void notifyAlertReceived(short alertLevel, short alertDescription) {
-        connection.observation.alert(false, alertLevel, alertDescription);
+        connection.observation.alertReceived(alertLevel, alertDescription);
     }
 
     @Override

@@ -33,6 +33,8 @@ final class TlsConnection {
     RegisteredDevice device;
     short lastHandshakeMessageReceived = -1;
     boolean serverFlightSent;
+    /** True once BC parsed the ClientHello: before that it sends no record at all, not even an alert. */
+    boolean clientHelloAccepted;
     boolean handshakeComplete;
 
     TlsConnection(ListenerRole role, Profile profile, Misbehaviours misbehaviours, ConnectionObservation observation,
