@@ -75,6 +75,10 @@ public final class AwsMqttHandler extends ChannelInboundHandlerAdapter implement
     private final Map<Integer, String> topicAliases = new HashMap<>();
     private final Set<Integer> swallowedPubacks = new HashSet<>();
     private final Map<Integer, List<String>> pendingSubscriptions = new HashMap<>();
+    /** Packet IDs of the front door's own deliveries (retained messages): their PUBACKs stay here. */
+    private final Set<Integer> frontDoorPacketIds = new HashSet<>();
+    private static final int RETAINED_PACKET_IDS_FROM = 60_000;
+    private int nextRetainedPacketId = RETAINED_PACKET_IDS_FROM;
     private int packetsFromClient;
     private String disconnectReason;
     private boolean clientDisconnected;
@@ -142,7 +146,12 @@ public final class AwsMqttHandler extends ChannelInboundHandlerAdapter implement
             case CONNECT -> violate(new MqttPolicy.Violation(Rule.MQTT_CONN_01, "second CONNECT on one connection",
                     MqttPolicy.REASON_PROTOCOL_ERROR, "CLIENT_ERROR"));
             case PUBLISH -> onPublish((MqttPublishMessage) message);
-            case PUBACK -> backend.send(pubAck(idOf(message)));
+            case PUBACK -> {
+                int id = idOf(message);
+                if (!frontDoorPacketIds.remove(id)) {
+                    backend.send(pubAck(id));
+                }
+            }
             case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) message);
             case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) message);
             case PINGREQ -> {
@@ -297,9 +306,15 @@ public final class AwsMqttHandler extends ChannelInboundHandlerAdapter implement
         if (qos == 1 && misbehaviours.withholdPuback()) {
             swallowedPubacks.add(packetId);
         }
+        if (publish.fixedHeader().isRetain()) {
+            byte[] payload = new byte[publish.payload().readableBytes()];
+            publish.payload().getBytes(publish.payload().readerIndex(), payload);
+            layer.retained().retain(topic, payload, qos);
+        }
+        // The retain flag stays with the front door's store (AWS semantics); the back end only relays.
         MqttPublishMessage relayed = new MqttPublishMessage(
                 new MqttFixedHeader(MqttMessageType.PUBLISH, publish.fixedHeader().isDup(), publish.fixedHeader().qosLevel(),
-                        publish.fixedHeader().isRetain(), 0),
+                        false, 0),
                 new MqttPublishVariableHeader(topic, packetId), publish.payload().retainedDuplicate());
         backend.send(relayed);
     }
@@ -439,6 +454,37 @@ public final class AwsMqttHandler extends ChannelInboundHandlerAdapter implement
         }
         send(MqttMessageBuilders.subAck().packetId(id).addGrantedQoses(codes.stream().map(MqttQoS::valueOf)
                 .toArray(MqttQoS[]::new)).build());
+        if (granted != null) {
+            deliverRetained(granted, codes);
+        }
+    }
+
+    /**
+     * Retained messages for new subscriptions, from the front door's store: only filters without
+     * wildcards get one, as at AWS. They go out at the lower of the stored and granted QoS, with
+     * packet IDs from the top of the range so they never meet the back end's (which count from 1).
+     */
+    private void deliverRetained(List<String> granted, List<Integer> codes) {
+        for (int i = 0; i < granted.size() && i < codes.size(); i++) {
+            String filter = granted.get(i);
+            int grantedQos = codes.get(i);
+            if (grantedQos >= 0x80 || !MqttPolicy.deliversRetained(filter, List.of(filter))) {
+                continue;
+            }
+            var stored = layer.retained().get(filter);
+            if (stored.isEmpty()) {
+                continue;
+            }
+            int qos = Math.min(grantedQos, stored.get().qos());
+            int packetId = 0;
+            if (qos > 0) {
+                packetId = nextRetainedPacketId;
+                nextRetainedPacketId = nextRetainedPacketId == 65535 ? RETAINED_PACKET_IDS_FROM : nextRetainedPacketId + 1;
+                frontDoorPacketIds.add(packetId);
+            }
+            send(MqttMessageBuilders.publish().topicName(filter).qos(MqttQoS.valueOf(qos)).retained(true).messageId(packetId)
+                    .payload(Unpooled.wrappedBuffer(stored.get().payload())).build());
+        }
     }
 
     /** A message for the client. A retained one that only wildcard filters match is dropped, as AWS does. */

@@ -31,6 +31,7 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
     private final InternalPublisher publisher;
     private final LifecycleEvents lifecycle;
     private final Duration defaultSessionExpiry;
+    private final RetainedStore retained = new RetainedStore();
 
     public MqttLayer(BrokerContext broker, MqttBackend backend, EventLoop internalLoop, Duration defaultSessionExpiry) {
         this.broker = broker;
@@ -79,6 +80,10 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
 
     BrokerContext.Timing timing() {
         return broker.timing();
+    }
+
+    RetainedStore retained() {
+        return retained;
     }
 
     Duration defaultSessionExpiry() {
