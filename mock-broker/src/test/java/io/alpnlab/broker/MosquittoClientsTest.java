@@ -1,0 +1,169 @@
+package io.alpnlab.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alpnlab.broker.observe.ConnectionRecord;
+import io.alpnlab.broker.observe.Verdict;
+import io.alpnlab.broker.rules.Outcome;
+import io.alpnlab.broker.testing.BrokerFixture;
+import io.alpnlab.testing.RealPeer;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Debian's mosquitto clients, a real MQTT/TLS stack, against the real listeners. mosquitto sends
+ * the {@code -h} host as SNI, so the endpoint name must resolve to the loopback address
+ * ({@code .ci/run} adds the /etc/hosts line).
+ */
+class MosquittoClientsTest {
+
+    private static final String E = BrokerFixture.ENDPOINT;
+    static BrokerFixture fixture;
+    static Path pub;
+    static Path sub;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pub = RealPeer.require("mosquitto_pub", "mosquitto-clients");
+        sub = RealPeer.require("mosquitto_sub", "mosquitto-clients");
+        requireEndpointResolvesToLoopback();
+        // Real time (scale 1): real clients keep their own keep-alive clocks.
+        fixture = BrokerFixture.start(builder -> builder.timing(new io.alpnlab.broker.BrokerContext.Timing(
+                Duration.ofSeconds(5), Duration.ofSeconds(2), 1.0)));
+    }
+
+    static void requireEndpointResolvesToLoopback() {
+        String message = E + " does not resolve to the loopback address; add '127.0.0.1 " + E
+                + "' to /etc/hosts (.ci/run does this)";
+        boolean resolves;
+        try {
+            resolves = InetAddress.getByName(E).isLoopbackAddress();
+        } catch (Exception e) {
+            resolves = false;
+        }
+        if (!resolves) {
+            if ("1".equals(System.getenv(RealPeer.REQUIRE_PEERS_ENV))) {
+                throw new AssertionError(message);
+            }
+            Assumptions.abort(message);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    @BeforeEach
+    void reset() {
+        fixture.broker().recorder().clear();
+    }
+
+    private static List<String> tls(Path program, ListenerRole role, String clientId, String... extra) {
+        List<String> command = new ArrayList<>(List.of(program.toString(), "-h", E, "-p", Integer.toString(fixture.port(role)),
+                "--cafile", BrokerFixture.file("root-ca.pem").toString(),
+                "--cert", BrokerFixture.file("device.cert.pem").toString(),
+                "--key", BrokerFixture.file("device.key.pem").toString(), "-i", clientId));
+        if (role == ListenerRole.MULTIPLEX_443) {
+            command.addAll(List.of("--tls-alpn", "x-amzn-mqtt-ca"));
+        }
+        command.addAll(List.of(extra));
+        return command;
+    }
+
+    private static void awaitSubscribed(RealPeer.Running subscriber) {
+        // mosquitto_sub -d prints the SUBACK it receives; only then is a publish sure to reach it.
+        subscriber.awaitOutput("received SUBACK", Duration.ofSeconds(10));
+    }
+
+    @Test
+    void qos0_and_qos1_over_8883_and_443_with_alpn_reach_the_subscriber() {
+        // stdbuf: mosquitto_sub buffers its output when it is not a terminal, and the test reads it live.
+        List<String> command = new ArrayList<>(List.of("stdbuf", "-oL"));
+        command.addAll(tls(sub, ListenerRole.MULTIPLEX_443, "m-sub", "-t", "m/#", "-q", "1", "-v", "-d", "-C", "2"));
+        try (RealPeer.Running subscriber = RealPeer.start(command)) {
+            awaitSubscribed(subscriber);
+            RealPeer.Result qos0 = RealPeer.run(Duration.ofSeconds(15),
+                    tls(pub, ListenerRole.MQTT_8883, "m-pub0", "-t", "m/zero", "-m", "q0", "-q", "0"));
+            assertEquals(0, qos0.exitCode(), qos0.toString());
+            RealPeer.Result qos1 = RealPeer.run(Duration.ofSeconds(15),
+                    tls(pub, ListenerRole.MULTIPLEX_443, "m-pub1", "-t", "m/one", "-m", "q1", "-q", "1", "-d"));
+            assertEquals(0, qos1.exitCode(), qos1.toString());
+            assertTrue(qos1.stdout().contains("received PUBACK"), qos1.toString());
+            RealPeer.Result done = subscriber.awaitExit(Duration.ofSeconds(10));
+            assertTrue(done.stdout().contains("m/zero q0"), done.toString());
+            assertTrue(done.stdout().contains("m/one q1"), done.toString());
+        }
+        ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && "m-sub".equals(r.mqtt().clientId()));
+        assertEquals("TLS-ALPN-01", record.verdict().rule());
+        assertEquals("x-amzn-mqtt-ca", record.server().alpnSelected());
+    }
+
+    @Test
+    void mosquitto_without_alpn_on_443_completes_tls_but_never_gets_a_connack() {
+        List<String> command = new ArrayList<>(List.of(pub.toString(), "-h", E, "-p",
+                Integer.toString(fixture.port(ListenerRole.MULTIPLEX_443)), "--cafile", BrokerFixture.file("root-ca.pem").toString(),
+                "--cert", BrokerFixture.file("device.cert.pem").toString(), "--key", BrokerFixture.file("device.key.pem").toString(),
+                "-i", "no-alpn", "-t", "x", "-m", "y", "-d"));
+        RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20), command);
+        assertNotEquals(0, result.exitCode(), result.toString());
+        assertFalse(result.stdout().contains("received CONNACK"), result.toString());
+        ConnectionRecord record = fixture.awaitRecord(r -> "UNAUTHENTICATED_443".equals(r.server().application()));
+        assertFalse(record.server().certificateRequestSent());
+        assertTrue(record.has("TLS-ALPN-03", Outcome.FAIL), record.checks() + "\n" + record.mqtt());
+    }
+
+    @Test
+    void qos2_publish_from_mosquitto_gets_no_puback_exactly_as_on_aws() {
+        List<String> command = new ArrayList<>(List.of("timeout", "3", "stdbuf", "-oL"));
+        command.addAll(tls(pub, ListenerRole.MQTT_8883, "q2-pub", "-t", "q2/t", "-m", "x", "-q", "2", "-d"));
+        RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20), command);
+        assertEquals(124, result.exitCode(), "mosquitto_pub waits for a PUBREC that never comes:\n" + result);
+        assertTrue(result.stdout().contains("sending PUBLISH (d0, q2"), result.toString());
+        assertFalse(result.stdout().contains("received PUBREC"), result.toString());
+        ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && "q2-pub".equals(r.mqtt().clientId()));
+        assertTrue(record.has("MQTT-QOS-01", Outcome.FAIL), record.checks().toString());
+    }
+
+    @Test
+    void retained_message_reaches_a_later_exact_subscriber() {
+        RealPeer.Result retained = RealPeer.run(Duration.ofSeconds(15),
+                tls(pub, ListenerRole.MQTT_8883, "r-pub", "-t", "r/state", "-m", "on", "-q", "1", "-r"));
+        assertEquals(0, retained.exitCode(), retained.toString());
+        RealPeer.Result later = RealPeer.run(Duration.ofSeconds(15),
+                tls(sub, ListenerRole.MULTIPLEX_443, "r-sub", "-t", "r/state", "-q", "1", "-C", "1", "-W", "5", "-v"));
+        assertEquals(0, later.exitCode(), later.toString());
+        assertTrue(later.stdout().contains("r/state on"), later.toString());
+    }
+
+    @Test
+    void persistent_session_gets_the_qos1_message_published_while_it_was_offline() {
+        RealPeer.Result register = RealPeer.run(Duration.ofSeconds(15),
+                tls(sub, ListenerRole.MQTT_8883, "p-sub", "-c", "-t", "p/orders", "-q", "1", "-W", "1"));
+        // -W 1 ends the subscriber after a second without messages (exit 27): the session stays on the broker.
+        assertEquals(27, register.exitCode(), register.toString());
+        RealPeer.Result publish = RealPeer.run(Duration.ofSeconds(15),
+                tls(pub, ListenerRole.MULTIPLEX_443, "p-pub", "-t", "p/orders", "-m", "order-7", "-q", "1", "-d"));
+        assertTrue(publish.stdout().contains("received PUBACK"), publish.toString());
+        RealPeer.Result resumed = RealPeer.run(Duration.ofSeconds(15),
+                tls(sub, ListenerRole.MQTT_8883, "p-sub", "-c", "-t", "p/orders", "-q", "1", "-C", "1", "-W", "5", "-v"));
+        assertEquals(0, resumed.exitCode(), resumed.toString());
+        assertTrue(resumed.stdout().contains("p/orders order-7"), resumed.toString());
+        ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && "p-sub".equals(r.mqtt().clientId())
+                && r.mqtt().packets().stream().anyMatch(packet -> packet.detail().contains("sessionPresent=true")));
+        assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome());
+    }
+}
