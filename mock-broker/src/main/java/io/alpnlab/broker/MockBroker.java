@@ -1,6 +1,8 @@
 package io.alpnlab.broker;
 
 import io.alpnlab.broker.app.ApplicationDispatcher;
+import io.alpnlab.broker.control.ControlServer;
+import io.alpnlab.broker.mqtt.ExternalBroker;
 import io.alpnlab.broker.http.HttpsLayer;
 import io.alpnlab.broker.mqtt.EmbeddedMoquette;
 import io.alpnlab.broker.mqtt.MqttBackend;
@@ -52,6 +54,7 @@ public final class MockBroker implements AutoCloseable {
     private final Map<ListenerRole, Channel> listeners = new EnumMap<>(ListenerRole.class);
     private final List<AutoCloseable> resources = new ArrayList<>();
     private String mqttBackendDescription;
+    private ControlServer control;
 
     private MockBroker(BrokerContext context, EventLoopGroup group) {
         this.context = context;
@@ -92,6 +95,11 @@ public final class MockBroker implements AutoCloseable {
 
     public MisbehaviourPlan plan() {
         return context.plan();
+    }
+
+    /** The control endpoint's port, or -1 when it is off. */
+    public int controlPort() {
+        return control == null ? -1 : control.port();
     }
 
     /** The MQTT back end in one line (embedded Moquette, or the upstream broker). */
@@ -144,6 +152,7 @@ public final class MockBroker implements AutoCloseable {
         private int threads = 2;
         private MqttBackend backend;
         private Duration defaultSessionExpiry = MqttPolicy.DEFAULT_SESSION_EXPIRY;
+        private int controlPort = -1;
 
         private Builder(TestPki pki) {
             this.pki = Objects.requireNonNull(pki);
@@ -209,6 +218,31 @@ public final class MockBroker implements AutoCloseable {
             return this;
         }
 
+        /** The loopback control endpoint's port: 0 for an ephemeral one, -1 (the default) for none. */
+        public Builder controlPort(int value) {
+            if (value < -1 || value > 65535) {
+                throw new IllegalArgumentException("control port must be -1 (off), 0 (ephemeral) or 1..65535, got " + value);
+            }
+            controlPort = value;
+            return this;
+        }
+
+        /** Applies every setting read from {@code broker.*} properties. */
+        public Builder settings(BrokerSettings settings) {
+            profile(settings.profile());
+            bindAddress(settings.bind());
+            settings.ports().forEach(this::port);
+            timing(settings.timing());
+            eventLog(settings.eventLog());
+            defaultSessionExpiry(settings.sessionExpiry());
+            controlPort(settings.controlPort());
+            plan.setDefaults(settings.misbehaviours());
+            if (settings.upstream() != null) {
+                backend(ExternalBroker.parse(settings.upstream()));
+            }
+            return this;
+        }
+
         /** Upstream mode: relay MQTT to this broker instead of the embedded Moquette. */
         public Builder backend(MqttBackend value) {
             backend = value;
@@ -265,6 +299,13 @@ public final class MockBroker implements AutoCloseable {
                     } catch (Exception e) {
                         throw bindFailure(role, port, e);
                     }
+                }
+                if (controlPort >= 0) {
+                    // Loopback only, whatever the listeners bind: the endpoint has no authentication.
+                    ControlServer control = ControlServer.start(context, broker.group, InetAddress.getLoopbackAddress(),
+                            controlPort);
+                    broker.own(control);
+                    broker.control = control;
                 }
             } catch (RuntimeException e) {
                 broker.close();

@@ -1,0 +1,276 @@
+package io.alpnlab.broker;
+
+import io.alpnlab.broker.registry.DeviceRegistry;
+import io.alpnlab.broker.registry.DeviceStatus;
+import io.alpnlab.certs.Authorities;
+import io.alpnlab.certs.Credential;
+import io.alpnlab.certs.DeviceCertificateVariant;
+import io.alpnlab.certs.KeyType;
+import io.alpnlab.certs.Pem;
+import io.alpnlab.certs.PkiDirectory;
+import io.alpnlab.certs.PkiSettings;
+import io.alpnlab.certs.TestPki;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code java -jar mock-broker.jar}: starts every listener on loopback with a test PKI kept in a
+ * folder (generated on first run, reused after), registers the device certificate, and prints what
+ * a client needs, with command lines that work as printed. Every option is a {@code broker.*}
+ * setting ({@link BrokerSettings}); system properties of the same names work too.
+ */
+@Command(name = "mock-broker", mixinStandardHelpOptions = true, sortOptions = false,
+        versionProvider = BrokerCommand.Version.class,
+        description = "An AWS IoT Core-like MQTT broker for offline development and client testing.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:stopped normally", "1:could not start (the message says why)", "2:bad arguments"},
+        footerHeading = "%nMisbehaviours (--misbehave, off by default):%n",
+        footer = {"  serve-chain=<valid|large|large-plus-20|max-record|expired|not-yet-valid|wrong-host|untrusted-root|",
+            "              self-signed|missing-intermediate|weak-key|wrong-eku>, split-handshake-records,",
+            "  select-unoffered-alpn, select-no-alpn, withhold-certificate-request, delay-server-hello=<ms>,",
+            "  close-after-server-hello, alert-mid-handshake, withhold-connack, withhold-puback, withhold-suback,",
+            "  withhold-pingresp, disconnect-after=<ms>, disconnect-after-packets=<n>, refuse-first-connections=<n>",
+            "", "Port 443 needs root or CAP_NET_BIND_SERVICE; without them use e.g. --port multiplex-443=10443."})
+public final class BrokerCommand implements Callable<Integer> {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BrokerCommand.class);
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--pki", paramLabel = "DIR", description = "Test PKI folder; generated on first use (default: alpnlab-pki).")
+    private String pkiDir;
+
+    @Option(names = "--endpoint", paramLabel = "NAME", description = "Endpoint name accepted as SNI; repeatable (default: "
+            + PkiSettings.DEFAULT_ENDPOINT + ").")
+    private List<String> endpoints = new ArrayList<>();
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", description = "Address to listen on (default: 127.0.0.1). Use the"
+            + " address a device on your network reaches.")
+    private String bind;
+
+    @Option(names = "--port", paramLabel = "ROLE=PORT", description = "Port of a listener role (mqtt-8883, multiplex-443,"
+            + " https-8443); 0 ephemeral, -1 off. Repeatable.")
+    private Map<String, String> ports = new LinkedHashMap<>();
+
+    @Option(names = "--sni", paramLabel = "MODE", description = "required (AWS docs 2022, default) or lenient (current docs).")
+    private String sni;
+
+    @Option(names = "--alpn", paramLabel = "MODE", description = "Unknown ALPN on 443: observed (default: no CONNACK) or"
+            + " strict (no_application_protocol alert).")
+    private String alpn;
+
+    @Option(names = "--registry-check", paramLabel = "WHERE", description = "Where unregistered certificates are refused:"
+            + " after-handshake (default) or in-handshake.")
+    private String registryCheck;
+
+    @Option(names = "--unauthorized-connect", paramLabel = "HOW", description = "Unauthorized MQTT CONNECT: close (default),"
+            + " connack-5 or connack-7.")
+    private String unauthorizedConnect;
+
+    @Option(names = "--security-policy", paramLabel = "NAME", description = "AWS TLS security policy (default:"
+            + " IoTSecurityPolicy_TLS13_1_2_2022_10).")
+    private String securityPolicy;
+
+    @Option(names = "--misbehave", paramLabel = "NAME[=VALUE]", split = ",", description = "Misbehave on every connection;"
+            + " see the list below.")
+    private List<String> misbehave = new ArrayList<>();
+
+    @Option(names = "--upstream", paramLabel = "URI", description = "mqtt://host:port of an existing broker to relay to"
+            + " instead of the embedded Moquette.")
+    private String upstream;
+
+    @Option(names = "--registry", paramLabel = "FILE|DIR", description = "Device registry file or folder (default: the"
+            + " generated device certificates, ACTIVE).")
+    private String registry;
+
+    @Option(names = "--event-log", paramLabel = "FILE", description = "Append every connection record to this JSON-lines file.")
+    private String eventLog;
+
+    @Option(names = "--control-port", paramLabel = "PORT", description = "Loopback control endpoint port (default: 9080;"
+            + " 0 ephemeral, -1 off).")
+    private String controlPort;
+
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public static void main(String[] args) {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "io/alpnlab/broker/cli-logback.xml");
+        }
+        int exitCode = commandLine().execute(args);
+        if (exitCode != 0) {
+            System.exit(exitCode);
+        }
+    }
+
+    static CommandLine commandLine() {
+        CommandLine commandLine = new CommandLine(new BrokerCommand());
+        commandLine.setExecutionExceptionHandler((error, failed, parseResult) -> {
+            if (error instanceof IllegalArgumentException) {
+                // A bad setting value: report it like a parse error, with the usage.
+                return failed.getParameterExceptionHandler().handleParseException(
+                        new CommandLine.ParameterException(failed, error.getMessage(), error),
+                        parseResult.originalArgs().toArray(String[]::new));
+            }
+            failed.getErr().println("mock-broker: " + error.getMessage());
+            failed.getErr().flush();
+            return 1;
+        });
+        return commandLine;
+    }
+
+    /** The {@code broker.*} properties: system properties first, command-line options over them. */
+    Map<String, String> properties() {
+        Map<String, String> properties = new LinkedHashMap<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith(BrokerSettings.PREFIX)) {
+                properties.put(name, System.getProperty(name));
+            }
+        }
+        put(properties, "pki-dir", pkiDir);
+        if (!endpoints.isEmpty()) {
+            properties.put("broker.endpoints", String.join(",", endpoints));
+        }
+        put(properties, "bind", bind);
+        for (Map.Entry<String, String> port : ports.entrySet()) {
+            ListenerRole.fromRoleName(port.getKey());
+            properties.put("broker.port." + port.getKey(), port.getValue());
+        }
+        put(properties, "sni", sni);
+        put(properties, "alpn", alpn);
+        put(properties, "registry-check", registryCheck);
+        put(properties, "unauthorized-connect", unauthorizedConnect);
+        put(properties, "security-policy", securityPolicy);
+        if (!misbehave.isEmpty()) {
+            properties.put("broker.misbehave", String.join(",", misbehave));
+        }
+        put(properties, "upstream", upstream);
+        put(properties, "registry", registry);
+        put(properties, "event-log", eventLog);
+        put(properties, "control-port", controlPort);
+        return properties;
+    }
+
+    private static void put(Map<String, String> properties, String key, String value) {
+        if (value != null) {
+            properties.put(BrokerSettings.PREFIX + key, value);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        BrokerSettings settings = BrokerSettings.fromProperties(properties());
+        LOG.info("settings: {}", settings.describe());
+        List<InetAddress> addresses = settings.bind().isLoopbackAddress() ? List.of() : List.of(settings.bind());
+        PkiSettings pkiSettings = PkiSettings.defaults().withEndpointNames(settings.endpoints()).withIpAddresses(addresses);
+        Authorities authorities = PkiDirectory.loadOrCreateAuthorities(settings.pkiDir(), pkiSettings, false);
+        TestPki pki = TestPki.withAuthorities(pkiSettings, authorities);
+        List<Path> deviceFiles = deviceCredentials(settings.pkiDir(), pki);
+
+        DeviceRegistry devices = new DeviceRegistry();
+        if (settings.registry() != null) {
+            devices.load(settings.registry());
+        } else {
+            for (Path file : deviceFiles) {
+                devices.register(Pem.readCertificates(file).get(0), DeviceStatus.ACTIVE);
+            }
+        }
+        MockBroker broker = MockBroker.builder(pki).settings(settings).registry(devices).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            broker.close();
+            stopped.countDown();
+        }, "mock-broker-shutdown"));
+        printBanner(broker, settings, deviceFiles);
+        stopped.await();
+        return 0;
+    }
+
+    /**
+     * The device credentials on disk: kept when present (a device flashed with them keeps working),
+     * generated with the server trust bundle otherwise.
+     */
+    private static List<Path> deviceCredentials(Path dir, TestPki pki) {
+        Path rsa = dir.toAbsolutePath().normalize().resolve("device.cert.pem");
+        Path ecc = dir.toAbsolutePath().normalize().resolve("device-ecc.cert.pem");
+        if (!Files.exists(rsa) || !Files.exists(dir.resolve("device.key.pem"))) {
+            List<Credential> credentials = List.of(pki.device(), pki.device(DeviceCertificateVariant.VALID, KeyType.EC_P256));
+            PkiDirectory.write(dir, pki, credentials, "java -jar mock-broker/target/mock-broker.jar --pki " + dir);
+        }
+        List<Path> files = new ArrayList<>(List.of(rsa));
+        if (Files.exists(ecc)) {
+            files.add(ecc);
+        }
+        return files;
+    }
+
+    private void printBanner(MockBroker broker, BrokerSettings settings, List<Path> deviceFiles) {
+        PrintWriter out = spec.commandLine().getOut();
+        Path dir = settings.pkiDir().toAbsolutePath().normalize();
+        String endpoint = settings.endpoints().get(0);
+        String host = settings.bind().getHostAddress();
+        out.printf("alpnlab mock broker: AWS IoT Core rules (sni=%s, alpn=%s, registry-check=%s, %s), MQTT via %s%n",
+                settings.profile().sni().name().toLowerCase(), settings.profile().alpn().name().toLowerCase(),
+                settings.profile().registryCheck().name().toLowerCase().replace('_', '-'),
+                settings.profile().securityPolicy().awsName(), broker.mqttBackend());
+        out.printf("  endpoint      %s%n", String.join(", ", settings.endpoints()));
+        for (ListenerRole role : ListenerRole.values()) {
+            if (broker.isListening(role)) {
+                out.printf("  %-13s %s:%d%n", role.roleName(), host, broker.port(role));
+            }
+        }
+        if (broker.controlPort() >= 0) {
+            out.printf("  control       http://127.0.0.1:%d/connections  (loopback only)%n", broker.controlPort());
+        }
+        if (!settings.misbehaviours().isNone()) {
+            out.printf("  misbehaving   %s%n", String.join(", ", settings.misbehaviours().describe()));
+        }
+        out.printf("  CA file       %s%n", dir.resolve(PkiDirectory.TRUST_BUNDLE));
+        out.printf("  device        %s and %s (registered ACTIVE)%n", deviceFiles.get(0),
+                dir.resolve("device.key.pem"));
+        if (!resolvesTo(endpoint, settings.bind())) {
+            out.printf("%nFirst make the endpoint name resolve to the broker (SNI must be the name, not an IP):%n"
+                    + "  echo '%s %s' | sudo tee -a /etc/hosts%n", settings.bind().isAnyLocalAddress() ? "127.0.0.1" : host, endpoint);
+        }
+        if (broker.isListening(ListenerRole.MULTIPLEX_443)) {
+            int port = broker.port(ListenerRole.MULTIPLEX_443);
+            out.printf("%nTry it (port 443 role, ALPN x-amzn-mqtt-ca, device certificate):%n");
+            out.printf("  openssl s_client -connect %s:%d -servername %s -alpn x-amzn-mqtt-ca -CAfile %s -cert %s -key %s%n",
+                    host, port, endpoint, dir.resolve(PkiDirectory.TRUST_BUNDLE), deviceFiles.get(0), dir.resolve("device.key.pem"));
+            out.printf("  mosquitto_pub -h %s -p %d --tls-alpn x-amzn-mqtt-ca --cafile %s --cert %s --key %s -i demo-device"
+                    + " -t demo/hello -m hello -q 1 -d%n", endpoint, port, dir.resolve(PkiDirectory.TRUST_BUNDLE),
+                    deviceFiles.get(0), dir.resolve("device.key.pem"));
+        }
+        out.println("Press Ctrl-C to stop.");
+        out.flush();
+    }
+
+    private static boolean resolvesTo(String name, InetAddress bind) {
+        try {
+            InetAddress resolved = InetAddress.getByName(name);
+            return bind.isAnyLocalAddress() ? resolved.isLoopbackAddress() : resolved.equals(bind);
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = BrokerCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"alpnlab mock-broker " + (version == null ? "development" : version)};
+        }
+    }
+}

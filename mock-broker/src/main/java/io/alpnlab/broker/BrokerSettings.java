@@ -1,0 +1,194 @@
+package io.alpnlab.broker;
+
+import io.alpnlab.broker.policy.Misbehaviours;
+import io.alpnlab.broker.policy.MqttPolicy;
+import io.alpnlab.broker.policy.Profile;
+import io.alpnlab.broker.policy.SecurityPolicy;
+import io.alpnlab.certs.PkiSettings;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.bouncycastle.util.IPAddress;
+
+/**
+ * Every broker setting, read from {@code broker.*} properties in this one place, so that the
+ * command line, system properties and the conformance suite configure the broker the same way. An
+ * unknown key or a bad value is an error naming it; nothing falls back silently.
+ *
+ * @param endpoints endpoint names (SNI values)
+ * @param bind the address listeners bind (loopback unless set)
+ * @param ports real port per listener role; 0 is ephemeral, -1 is off
+ * @param profile the AWS behaviour switches
+ * @param misbehaviours misbehaviours applied to every connection
+ * @param upstream {@code mqtt://host:port} of an external broker, or null for the embedded Moquette
+ * @param eventLog JSON-lines file of connection records, or null
+ * @param controlPort the loopback control endpoint's port; 0 ephemeral, -1 off
+ * @param timing handshake timeout, unauthenticated-MQTT timeout and MQTT time scale
+ * @param sessionExpiry default persistent-session expiry
+ * @param pkiDir where the test PKI is kept (generated on first use)
+ * @param registry registry file or folder, or null to register the generated device certificates
+ */
+public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<ListenerRole, Integer> ports, Profile profile,
+        Misbehaviours misbehaviours, String upstream, Path eventLog, int controlPort, BrokerContext.Timing timing,
+        Duration sessionExpiry, Path pkiDir, Path registry) {
+
+    public static final String PREFIX = "broker.";
+
+    /** Every key with its default and its meaning: the help text and the error messages come from here. */
+    public static final Map<String, String[]> KEYS = keys();
+
+    private static Map<String, String[]> keys() {
+        Map<String, String[]> keys = new LinkedHashMap<>();
+        keys.put("endpoints", new String[] {PkiSettings.DEFAULT_ENDPOINT, "endpoint names accepted as SNI, comma-separated"});
+        keys.put("bind", new String[] {"127.0.0.1", "address the listeners bind (loopback by default)"});
+        for (ListenerRole role : ListenerRole.values()) {
+            keys.put("port." + role.roleName(), new String[] {Integer.toString(role.defaultPort()),
+                    "port of the " + role.roleName() + " listener (0: ephemeral, -1: off)"});
+        }
+        keys.put("sni", new String[] {"required", "required (AWS docs 2022) or lenient (current docs)"});
+        keys.put("alpn", new String[] {"observed", "unknown ALPN on 443: observed (no CONNACK) or strict (no_application_protocol)"});
+        keys.put("registry-check", new String[] {"after-handshake", "where unregistered certificates are refused: after-handshake or in-handshake"});
+        keys.put("unauthorized-connect", new String[] {"close", "unauthorized CONNECT: close, connack-5 or connack-7"});
+        keys.put("security-policy", new String[] {SecurityPolicy.DEFAULT.awsName(), "AWS TLS security policy name"});
+        keys.put("misbehave", new String[] {"", "misbehaviours for every connection, comma-separated"});
+        keys.put("upstream", new String[] {"", "mqtt://host:port of an existing broker instead of the embedded Moquette"});
+        keys.put("event-log", new String[] {"", "JSON-lines file to append every connection record to"});
+        keys.put("control-port", new String[] {"9080", "loopback control endpoint port (0: ephemeral, -1: off)"});
+        keys.put("handshake-timeout-ms", new String[] {"10000", "TLS handshake timeout"});
+        keys.put("unauthenticated-timeout-ms", new String[] {"30000", "how long an MQTT client on 443 without ALPN waits for nothing"});
+        keys.put("time-scale", new String[] {"1.0", "factor on MQTT protocol times (keep-alive); below 1 for fast tests"});
+        keys.put("session-expiry-s", new String[] {Long.toString(MqttPolicy.DEFAULT_SESSION_EXPIRY.toSeconds()),
+                "persistent session expiry when the client does not say"});
+        keys.put("pki-dir", new String[] {"alpnlab-pki", "test PKI folder, generated on first use and reused"});
+        keys.put("registry", new String[] {"", "registry file or folder (default: the generated device certificates, ACTIVE)"});
+        return keys;
+    }
+
+    /** Reads {@code broker.*} entries; other keys are ignored, unknown {@code broker.*} keys are errors. */
+    public static BrokerSettings fromProperties(Map<String, String> properties) {
+        Map<String, String> values = new TreeMap<>();
+        for (Map.Entry<String, String> entry : properties.entrySet()) {
+            if (!entry.getKey().startsWith(PREFIX)) {
+                continue;
+            }
+            String key = entry.getKey().substring(PREFIX.length());
+            if (!KEYS.containsKey(key)) {
+                throw new IllegalArgumentException("unknown setting '" + entry.getKey() + "'; known: "
+                        + KEYS.keySet().stream().map(known -> PREFIX + known).collect(Collectors.joining(", ")));
+            }
+            values.put(key, entry.getValue().trim());
+        }
+        Reader reader = new Reader(values);
+        List<String> endpoints = reader.list("endpoints");
+        Profile profile = Profile.awsDefault(endpoints)
+                .withSni(Profile.parseSwitch(Profile.SniMode.class, PREFIX + "sni", reader.text("sni")))
+                .withAlpn(Profile.parseSwitch(Profile.AlpnMode.class, PREFIX + "alpn", reader.text("alpn")))
+                .withRegistryCheck(Profile.parseSwitch(Profile.RegistryCheck.class, PREFIX + "registry-check",
+                        reader.text("registry-check")))
+                .withUnauthorizedConnect(Profile.parseSwitch(Profile.UnauthorizedConnect.class, PREFIX + "unauthorized-connect",
+                        reader.text("unauthorized-connect")))
+                .withSecurityPolicy(reader.parse("security-policy", SecurityPolicy::fromAwsName));
+        Map<ListenerRole, Integer> ports = new EnumMap<>(ListenerRole.class);
+        for (ListenerRole role : ListenerRole.values()) {
+            ports.put(role, reader.integer("port." + role.roleName(), -1, 65535));
+        }
+        double scale = reader.parse("time-scale", Double::parseDouble);
+        BrokerContext.Timing timing = reader.parse("time-scale", ignored -> new BrokerContext.Timing(
+                Duration.ofMillis(reader.integer("handshake-timeout-ms", 1, 600_000)),
+                Duration.ofMillis(reader.integer("unauthenticated-timeout-ms", 1, 3_600_000)), scale));
+        String upstream = reader.text("upstream");
+        String eventLog = reader.text("event-log");
+        String registry = reader.text("registry");
+        return new BrokerSettings(endpoints, reader.parse("bind", BrokerSettings::ipLiteral), ports, profile,
+                reader.parse("misbehave", text -> Misbehaviours.parse(text.isEmpty() ? List.of() : Arrays.asList(text.split(",")))),
+                upstream.isEmpty() ? null : upstream, eventLog.isEmpty() ? null : Path.of(eventLog),
+                reader.integer("control-port", -1, 65535), timing,
+                Duration.ofSeconds(reader.integer("session-expiry-s", 0, (int) MqttPolicy.MAX_SESSION_EXPIRY.toSeconds())),
+                Path.of(reader.text("pki-dir")), registry.isEmpty() ? null : Path.of(registry));
+    }
+
+    /** The effective values, for the one start-up log line. */
+    public Map<String, String> describe() {
+        Map<String, String> shown = new LinkedHashMap<>();
+        shown.put("endpoints", String.join(",", endpoints));
+        shown.put("bind", bind.getHostAddress());
+        ports.forEach((role, port) -> shown.put("port." + role.roleName(), Integer.toString(port)));
+        shown.put("sni", profile.sni().name());
+        shown.put("alpn", profile.alpn().name());
+        shown.put("registry-check", profile.registryCheck().name());
+        shown.put("unauthorized-connect", profile.unauthorizedConnect().name());
+        shown.put("security-policy", profile.securityPolicy().awsName());
+        shown.put("misbehave", String.join(",", misbehaviours.describe()));
+        shown.put("upstream", upstream == null ? "(embedded Moquette)" : upstream);
+        shown.put("time-scale", Double.toString(timing.scale()));
+        return shown;
+    }
+
+    private static InetAddress ipLiteral(String text) {
+        if (!IPAddress.isValid(text)) {
+            throw new IllegalArgumentException("'" + text + "' is not an IP address");
+        }
+        try {
+            return InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("'" + text + "' is not an IP address", e);
+        }
+    }
+
+    /** Reads values with their defaults and turns every parse failure into an error naming the key. */
+    private static final class Reader {
+        private final Map<String, String> values;
+
+        Reader(Map<String, String> values) {
+            this.values = values;
+        }
+
+        String text(String key) {
+            return values.getOrDefault(key, KEYS.get(key)[0]);
+        }
+
+        List<String> list(String key) {
+            List<String> items = new ArrayList<>();
+            for (String item : text(key).split(",")) {
+                if (!item.isBlank()) {
+                    items.add(item.trim());
+                }
+            }
+            if (items.isEmpty()) {
+                throw new IllegalArgumentException(PREFIX + key + " must not be empty");
+            }
+            return items;
+        }
+
+        int integer(String key, int min, int max) {
+            int value = parse(key, Integer::parseInt);
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(PREFIX + key + " must be within " + min + ".." + max + ", got " + value);
+            }
+            return value;
+        }
+
+        <T> T parse(String key, java.util.function.Function<String, T> parser) {
+            String text = text(key);
+            try {
+                return parser.apply(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(PREFIX + key + "='" + text + "': " + e.getMessage(), e);
+            }
+        }
+    }
+
+    static Set<String> keyNames() {
+        return KEYS.keySet();
+    }
+}
