@@ -1,0 +1,129 @@
+package io.alpnlab.broker.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alpnlab.broker.registry.DevicePolicy;
+import io.alpnlab.broker.rules.Rule;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The MQTT policy as tables, each limit at its boundary. */
+class MqttPolicyTest {
+
+    private static MqttPolicy.ConnectFacts connect(int version, String clientId, int keepAlive, boolean clean, Long expiry) {
+        return new MqttPolicy.ConnectFacts(version, clientId, keepAlive, clean, expiry, null, null, Application.MQTT_X509, null,
+                DevicePolicy.ALLOW_ALL, Map.of("iot:ClientId", clientId), false);
+    }
+
+    @ParameterizedTest(name = "keep-alive {0} -> {1}")
+    @CsvSource({"0,1200", "1,30", "29,30", "30,30", "60,60", "1200,1200", "1201,1200", "65535,1200"})
+    void keep_alive_is_clamped(int requested, int applied) {
+        assertEquals(applied, MqttPolicy.clampKeepAlive(requested));
+        assertEquals(Duration.ofMillis(applied * 1500L), MqttPolicy.keepAliveDeadline(applied));
+    }
+
+    @ParameterizedTest(name = "client ID of {0} bytes -> {1}")
+    @CsvSource({"1,", "128,", "129,MQTT-CID-01"})
+    void client_id_length_limit(int length, String rule) {
+        MqttPolicy.ConnectDecision decision = MqttPolicy.onConnect(connect(4, "c".repeat(length), 60, true, null),
+                Duration.ofHours(1));
+        assertEquals(rule, decision.violation() == null ? null : decision.violation().rule().id());
+    }
+
+    @Test
+    void client_id_length_counts_utf8_bytes() {
+        // 43 three-byte characters are 129 bytes though only 43 characters.
+        assertEquals(Rule.MQTT_CID_01, MqttPolicy.onConnect(connect(4, "€".repeat(43), 60, true, null), Duration.ZERO)
+                .violation().rule());
+    }
+
+    @Test
+    void connect_refusals_name_their_rule() {
+        assertEquals(Rule.MQTT_CID_01, MqttPolicy.onConnect(connect(4, "$x", 60, true, null), Duration.ZERO).violation().rule());
+        assertEquals(Rule.MQTT_CID_01, MqttPolicy.onConnect(connect(4, "", 60, true, null), Duration.ZERO).violation().rule());
+        assertEquals(Rule.MQTT_CONN_03, MqttPolicy.onConnect(connect(3, "x", 60, true, null), Duration.ZERO).violation().rule());
+        MqttPolicy.ConnectDecision unauthorized = MqttPolicy.onConnect(new MqttPolicy.ConnectFacts(4, "x", 60, true, null, null,
+                null, Application.MQTT_X509, new Refusal(Rule.TLS_CERT_03, Refusal.NO_ALERT, "inactive"), DevicePolicy.ALLOW_ALL,
+                Map.of(), false), Duration.ZERO);
+        assertTrue(unauthorized.notAuthorized());
+        assertEquals(Rule.TLS_CERT_03, unauthorized.violation().rule());
+        MqttPolicy.ConnectDecision badCustom = MqttPolicy.onConnect(new MqttPolicy.ConnectFacts(4, "x", 60, true, null, "u", "p",
+                Application.MQTT_CUSTOM_AUTH, null, null, Map.of(), false), Duration.ZERO);
+        assertEquals(Rule.MQTT_CONN_02, badCustom.violation().rule());
+    }
+
+    @Test
+    void session_expiry_follows_clean_flag_and_mqtt5_interval() {
+        assertEquals(Duration.ZERO, MqttPolicy.onConnect(connect(4, "x", 60, true, null), Duration.ofHours(1)).sessionExpiry());
+        assertEquals(Duration.ofHours(1), MqttPolicy.onConnect(connect(4, "x", 60, false, null), Duration.ofHours(1)).sessionExpiry());
+        assertEquals(Duration.ofSeconds(300), MqttPolicy.onConnect(connect(5, "x", 60, false, 300L), Duration.ofHours(1))
+                .sessionExpiry());
+        assertEquals(Duration.ofDays(7), MqttPolicy.onConnect(connect(5, "x", 60, false, 4_000_000_000L), Duration.ofHours(1))
+                .sessionExpiry(), "capped at AWS's 7 days");
+    }
+
+    @ParameterizedTest(name = "publish to {0}")
+    @CsvSource({
+        "a/b/c/d/e/f/g/h,",
+        "a/b/c/d/e/f/g/h/i,MQTT-TOPIC-01",
+        "a/+/c,MQTT-TOPIC-01",
+        "$SYS/x,MQTT-TOPIC-02",
+        "$aws/things/t/shadow/update,"})
+    void publish_topic_rules(String topic, String rule) {
+        MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, 1, false, 10, DevicePolicy.ALLOW_ALL, Map.of());
+        assertEquals(rule, violation == null ? null : violation.rule().id());
+    }
+
+    @Test
+    void publish_limits_at_their_boundaries() {
+        assertNull(MqttPolicy.onPublish("t".repeat(256), 0, false, 0, null, Map.of()));
+        assertEquals(Rule.MQTT_TOPIC_01, MqttPolicy.onPublish("t".repeat(257), 0, false, 0, null, Map.of()).rule());
+        assertNull(MqttPolicy.onPublish("t", 1, false, 131072, null, Map.of()));
+        assertEquals(Rule.MQTT_SIZE_01, MqttPolicy.onPublish("t", 1, false, 131073, null, Map.of()).rule());
+        assertEquals(Rule.MQTT_QOS_01, MqttPolicy.onPublish("t", 2, false, 1, null, Map.of()).rule());
+        assertEquals(Rule.MQTT_RET_01, MqttPolicy.onPublish("$aws/x", 0, true, 1, null, Map.of()).rule());
+    }
+
+    @Test
+    void subscribe_limits() {
+        List<String> eight = List.of("a", "b", "c", "d", "e", "f", "g", "h");
+        assertNull(MqttPolicy.onSubscribe(eight, List.of(1, 1, 1, 1, 1, 1, 1, 1), false, null, Map.of()));
+        List<String> nine = List.of("a", "b", "c", "d", "e", "f", "g", "h", "i");
+        assertEquals(Rule.MQTT_SUB_01, MqttPolicy.onSubscribe(nine, List.of(0, 0, 0, 0, 0, 0, 0, 0, 0), false, null, Map.of()).rule());
+        assertEquals(Rule.MQTT_QOS_01, MqttPolicy.onSubscribe(List.of("a"), List.of(2), false, null, Map.of()).rule());
+        assertEquals(Rule.MQTT_V5_01, MqttPolicy.onSubscribe(List.of("a"), List.of(1), true, null, Map.of()).rule());
+        assertNull(MqttPolicy.onSubscribe(List.of("a/+/c/#"), List.of(1), false, null, Map.of()));
+    }
+
+    @Test
+    void topic_alias_maximum_is_8() {
+        assertNull(MqttPolicy.onTopicAlias(8));
+        assertEquals(Rule.MQTT_V5_01, MqttPolicy.onTopicAlias(9).rule());
+        assertEquals(Rule.MQTT_V5_01, MqttPolicy.onTopicAlias(0).rule());
+    }
+
+    @Test
+    void retained_messages_are_delivered_to_exact_filters_only() {
+        assertTrue(MqttPolicy.deliversRetained("a/b", List.of("a/b")));
+        assertFalse(MqttPolicy.deliversRetained("a/b", List.of("a/#")));
+        assertFalse(MqttPolicy.deliversRetained("a/b", List.of("a/+")));
+    }
+
+    @Test
+    void device_policy_substitutes_variables() {
+        DevicePolicy policy = new DevicePolicy(List.of("${iot:Connection.Thing.ThingName}"), List.of("things/${iot:ClientId}/*"),
+                List.of("things/*"));
+        Map<String, String> variables = Map.of("iot:ClientId", "kitchen", "iot:Connection.Thing.ThingName", "kitchen");
+        assertTrue(policy.allowsConnect("kitchen", variables));
+        assertFalse(policy.allowsConnect("garage", variables));
+        assertTrue(policy.allowsPublish("things/kitchen/temp", variables));
+        assertEquals(Rule.MQTT_AUTHZ_01, MqttPolicy.onPublish("things/garage/temp", 0, false, 1, policy, variables).rule());
+    }
+}
