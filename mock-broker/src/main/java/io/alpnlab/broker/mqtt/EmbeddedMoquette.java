@@ -7,7 +7,10 @@ import io.moquette.broker.security.IAuthorizatorPolicy;
 import io.moquette.broker.subscriptions.Topic;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -40,9 +43,29 @@ public final class EmbeddedMoquette implements MqttBackend {
         byte[] secret = new byte[24];
         new SecureRandom().nextBytes(secret);
         String password = HexFormat.of().formatHex(secret);
+        IllegalStateException failure = null;
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            int port = freeLoopbackPort();
+            Server server = new Server();
+            try {
+                server.startServer(new MemoryConfig(properties(port)), Collections.emptyList(), null,
+                        new FrontDoorOnly(password), new AllowAll());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start the embedded Moquette", e);
+            }
+            if (accepting(port)) {
+                return new EmbeddedMoquette(server, password, new InetSocketAddress("127.0.0.1", port));
+            }
+            server.stopServer();
+            failure = new IllegalStateException("the embedded Moquette did not start listening on 127.0.0.1:" + port);
+        }
+        throw failure;
+    }
+
+    private static Properties properties(int port) {
         Properties properties = new Properties();
         properties.setProperty("host", "127.0.0.1");
-        properties.setProperty("port", "0");
+        properties.setProperty("port", Integer.toString(port));
         properties.setProperty("websocket_port", "disabled");
         properties.setProperty("allow_anonymous", "false");
         properties.setProperty("allow_zero_byte_client_id", "false");
@@ -51,33 +74,37 @@ public final class EmbeddedMoquette implements MqttBackend {
         properties.setProperty("netty.mqtt.message_size", Integer.toString(256 * 1024));
         // Sessions are expired by the front door (AWS's rules), never by Moquette on its own.
         properties.setProperty("persistent_client_expiration", "7d");
-        Server server = new Server();
-        try {
-            server.startServer(new MemoryConfig(properties), Collections.emptyList(), null, new FrontDoorOnly(password),
-                    new AllowAll());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start the embedded Moquette", e);
-        }
-        return new EmbeddedMoquette(server, password, new InetSocketAddress("127.0.0.1", boundPort(server)));
+        return properties;
     }
 
-    /** Moquette records the ephemeral port when its asynchronous bind completes; wait for it. */
-    private static int boundPort(Server server) {
+    /**
+     * A free loopback port chosen here rather than port 0: Moquette 0.17 binds asynchronously and
+     * its {@code getPort()} races the bind (an unsynchronised HashMap), so the port is decided up
+     * front and {@link #accepting} confirms Moquette got it; another attempt follows if not.
+     */
+    private static int freeLoopbackPort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free loopback port for the embedded Moquette", e);
+        }
+    }
+
+    private static boolean accepting(int port) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
-            int port = server.getPort();
-            if (port != 0) {
-                return port;
-            }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+            try (Socket probe = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                return true;
+            } catch (IOException notYet) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
             }
         }
-        server.stopServer();
-        throw new IllegalStateException("the embedded Moquette did not report its port within 10 s");
+        return false;
     }
 
     @Override
