@@ -1,18 +1,9 @@
 package io.alpnlab.broker;
 
-import io.alpnlab.broker.registry.DeviceRegistry;
-import io.alpnlab.broker.registry.DeviceStatus;
-import io.alpnlab.certs.Authorities;
-import io.alpnlab.certs.Credential;
-import io.alpnlab.certs.DeviceCertificateVariant;
-import io.alpnlab.certs.KeyType;
-import io.alpnlab.certs.Pem;
 import io.alpnlab.certs.PkiDirectory;
 import io.alpnlab.certs.PkiSettings;
-import io.alpnlab.certs.TestPki;
 import java.io.PrintWriter;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -174,21 +165,9 @@ public final class BrokerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BrokerSettings settings = BrokerSettings.fromProperties(properties());
         LOG.info("settings: {}", settings.describe());
-        List<InetAddress> addresses = settings.bind().isLoopbackAddress() ? List.of() : List.of(settings.bind());
-        PkiSettings pkiSettings = PkiSettings.defaults().withEndpointNames(settings.endpoints()).withIpAddresses(addresses);
-        Authorities authorities = PkiDirectory.loadOrCreateAuthorities(settings.pkiDir(), pkiSettings, false);
-        TestPki pki = TestPki.withAuthorities(pkiSettings, authorities);
-        List<Path> deviceFiles = deviceCredentials(settings.pkiDir(), pki);
-
-        DeviceRegistry devices = new DeviceRegistry();
-        if (settings.registry() != null) {
-            devices.load(settings.registry());
-        } else {
-            for (Path file : deviceFiles) {
-                devices.register(Pem.readCertificates(file).get(0), DeviceStatus.ACTIVE);
-            }
-        }
-        MockBroker broker = MockBroker.builder(pki).settings(settings).registry(devices).start();
+        BrokerPki files = BrokerPki.prepare(settings);
+        List<Path> deviceFiles = files.deviceCertificates();
+        MockBroker broker = MockBroker.builder(files.pki()).settings(settings).registry(files.registry(settings)).start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             broker.close();
             stopped.countDown();
@@ -196,24 +175,6 @@ public final class BrokerCommand implements Callable<Integer> {
         printBanner(broker, settings, deviceFiles);
         stopped.await();
         return 0;
-    }
-
-    /**
-     * The device credentials on disk: kept when present (a device flashed with them keeps working),
-     * generated with the server trust bundle otherwise.
-     */
-    private static List<Path> deviceCredentials(Path dir, TestPki pki) {
-        Path rsa = dir.toAbsolutePath().normalize().resolve("device.cert.pem");
-        Path ecc = dir.toAbsolutePath().normalize().resolve("device-ecc.cert.pem");
-        if (!Files.exists(rsa) || !Files.exists(dir.resolve("device.key.pem"))) {
-            List<Credential> credentials = List.of(pki.device(), pki.device(DeviceCertificateVariant.VALID, KeyType.EC_P256));
-            PkiDirectory.write(dir, pki, credentials, "java -jar mock-broker/target/mock-broker.jar --pki " + dir);
-        }
-        List<Path> files = new ArrayList<>(List.of(rsa));
-        if (Files.exists(ecc)) {
-            files.add(ecc);
-        }
-        return files;
     }
 
     private void printBanner(MockBroker broker, BrokerSettings settings, List<Path> deviceFiles) {

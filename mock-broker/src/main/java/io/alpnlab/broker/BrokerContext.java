@@ -101,6 +101,16 @@ public final class BrokerContext {
         return timing;
     }
 
+    /** The ID of the newest connection so far (0 before the first): records after it belong to what follows. */
+    public long lastConnectionId() {
+        return ids.get();
+    }
+
+    /** Whether a connection with an ID above this one is still open. */
+    public boolean hasOpenConnectionAfter(long id) {
+        return open.keySet().stream().anyMatch(openId -> openId > id);
+    }
+
     public long nextConnectionId() {
         return ids.incrementAndGet();
     }

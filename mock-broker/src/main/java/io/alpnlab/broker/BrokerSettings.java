@@ -50,6 +50,7 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
     private static Map<String, String[]> keys() {
         Map<String, String[]> keys = new LinkedHashMap<>();
         keys.put("endpoints", new String[] {PkiSettings.DEFAULT_ENDPOINT, "endpoint names accepted as SNI, comma-separated"});
+        keys.put("endpoint", new String[] {"", "the same as endpoints (one name); endpoints wins when both are set"});
         keys.put("bind", new String[] {"127.0.0.1", "address the listeners bind (loopback by default)"});
         for (ListenerRole role : ListenerRole.values()) {
             keys.put("port." + role.roleName(), new String[] {Integer.toString(role.defaultPort()),
@@ -89,7 +90,8 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
             values.put(key, entry.getValue().trim());
         }
         Reader reader = new Reader(values);
-        List<String> endpoints = reader.list("endpoints");
+        List<String> endpoints = !values.containsKey("endpoints") && values.containsKey("endpoint")
+                ? reader.list("endpoint") : reader.list("endpoints");
         Profile profile = Profile.awsDefault(endpoints)
                 .withSni(Profile.parseSwitch(Profile.SniMode.class, PREFIX + "sni", reader.text("sni")))
                 .withAlpn(Profile.parseSwitch(Profile.AlpnMode.class, PREFIX + "alpn", reader.text("alpn")))

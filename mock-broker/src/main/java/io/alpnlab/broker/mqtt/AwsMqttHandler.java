@@ -80,6 +80,8 @@ public final class AwsMqttHandler extends ChannelInboundHandlerAdapter implement
     private static final int RETAINED_PACKET_IDS_FROM = 60_000;
     private int nextRetainedPacketId = RETAINED_PACKET_IDS_FROM;
     private int packetsFromClient;
+    private boolean pubackWithheld;
+    private boolean subackWithheld;
     private String disconnectReason;
     private boolean clientDisconnected;
     private ScheduledFuture<?> scheduledDisconnect;
@@ -303,7 +305,9 @@ public final class AwsMqttHandler extends ChannelInboundHandlerAdapter implement
             return;
         }
         int packetId = publish.variableHeader().packetId();
-        if (qos == 1 && misbehaviours.withholdPuback()) {
+        if (qos == 1 && misbehaviours.withholdPuback() && !pubackWithheld) {
+            // Only the first: Device Advisor's retry test expects the resend to be acknowledged.
+            pubackWithheld = true;
             swallowedPubacks.add(packetId);
         }
         if (publish.fixedHeader().isRetain()) {
@@ -448,7 +452,8 @@ public final class AwsMqttHandler extends ChannelInboundHandlerAdapter implement
                 }
             }
         }
-        if (misbehaviours.withholdSuback()) {
+        if (misbehaviours.withholdSuback() && !subackWithheld) {
+            subackWithheld = true;
             mqtt.packet(false, "SUBACK", "id " + id + " withheld (misbehaviour withhold-suback)");
             return;
         }

@@ -24,8 +24,8 @@ import java.util.Objects;
  * @param closeAfterServerHello if true, causes the server to close the TCP connection right after the ServerHello record
  * @param alertMidHandshake if true, causes the server to send a fatal handshake_failure alert after its ServerHello
  * @param withholdConnack if true, causes no CONNACK to be sent
- * @param withholdPuback if true, causes no PUBACK to be sent for QoS 1 publishes
- * @param withholdSuback if true, causes no SUBACK to be sent
+ * @param withholdPuback if true, causes the first QoS 1 PUBLISH of the connection to get no PUBACK (a resend gets one)
+ * @param withholdSuback if true, causes the first SUBSCRIBE of the connection to get no SUBACK (a resend gets one)
  * @param withholdPingresp if true, causes no PINGRESP to be sent
  * @param disconnectAfter if positive, causes the broker to close the connection this long after CONNACK
  * @param disconnectAfterPackets if positive, causes the broker to close the connection after this many client packets

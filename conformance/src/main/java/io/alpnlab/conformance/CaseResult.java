@@ -1,0 +1,36 @@
+package io.alpnlab.conformance;
+
+import io.alpnlab.broker.observe.ConnectionRecord;
+import io.alpnlab.broker.rules.Rule;
+import io.alpnlab.conformance.client.ClientReport;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How the client fared on one case, with everything a report shows: the rule, what was expected and
+ * observed, a hint, the client's report and the broker's records.
+ */
+public record CaseResult(String caseId, Rule rule, Verdict verdict, String expected, String observed, String hint, String reason,
+        String assumption, ClientReport report, List<ConnectionRecord> records, Duration duration) {
+
+    /** A case's verdict. Only FAIL, and NOT_SUPPORTED unless allowed, fail a run. */
+    public enum Verdict {
+        PASS,
+        PASS_WITH_WARNINGS,
+        FAIL,
+        /** The client cannot do what the case needs (it said so, or it cannot scale its timers). */
+        NOT_SUPPORTED,
+        /** Switched off for this client, with a reason, in its configuration. */
+        DISABLED,
+        /** The case does not apply to this client (e.g. TLS 1.2 emulation for a TLS 1.3-only client). */
+        NOT_APPLICABLE
+    }
+
+    public CaseResult {
+        records = records == null ? List.of() : List.copyOf(records);
+    }
+
+    static CaseResult skipped(String caseId, Rule rule, Verdict verdict, String reason) {
+        return new CaseResult(caseId, rule, verdict, "", "", "", reason, "", null, List.of(), Duration.ZERO);
+    }
+}

@@ -1,0 +1,281 @@
+package io.alpnlab.conformance;
+
+import io.alpnlab.broker.BrokerContext;
+import io.alpnlab.broker.BrokerPki;
+import io.alpnlab.broker.BrokerSettings;
+import io.alpnlab.broker.ListenerRole;
+import io.alpnlab.broker.MockBroker;
+import io.alpnlab.broker.observe.ConnectionRecord;
+import io.alpnlab.broker.policy.ConnectionPolicy;
+import io.alpnlab.broker.policy.Misbehaviours;
+import io.alpnlab.broker.policy.Profile;
+import io.alpnlab.conformance.CaseResult.Verdict;
+import io.alpnlab.conformance.cases.CaseRun;
+import io.alpnlab.conformance.cases.CaseTables;
+import io.alpnlab.conformance.cases.ConformanceCase;
+import io.alpnlab.conformance.cases.Observation;
+import io.alpnlab.conformance.client.ClientReport;
+import io.alpnlab.conformance.client.ClientTask;
+import io.alpnlab.conformance.client.ClientUnderTest;
+import io.alpnlab.conformance.client.DisabledCases;
+import io.alpnlab.conformance.client.PassiveClient;
+import io.alpnlab.conformance.reference.ReferenceClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs conformance cases: sets the mock broker's behaviour for the case, gives the client under test
+ * its task, collects the broker's records, and judges both sides. Independent of JUnit; the JUnit
+ * Platform suite and the meta-test both drive it.
+ */
+public final class ConformanceEngine implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConformanceEngine.class);
+    static final String HELPER_CLIENT_ID = "alpnlab-suite-helper";
+    static final String OFFLINE_PAYLOAD = "published-while-offline";
+
+    private final ConformanceSettings settings;
+    private final BrokerSettings brokerSettings;
+    private final ClientUnderTest client;
+    private final DisabledCases disabled;
+    private final MockBroker broker;
+    private final BrokerPki files;
+    private final double scale;
+    private final String connectHost;
+
+    private ConformanceEngine(ConformanceSettings settings, BrokerSettings brokerSettings, ClientUnderTest client,
+            DisabledCases disabled, MockBroker broker, BrokerPki files, double scale, String connectHost) {
+        this.settings = settings;
+        this.brokerSettings = brokerSettings;
+        this.client = client;
+        this.disabled = disabled;
+        this.broker = broker;
+        this.files = files;
+        this.scale = scale;
+        this.connectHost = connectHost;
+    }
+
+    /**
+     * Starts the broker for a client. Listeners bind ephemeral ports unless {@code broker.port.*} says
+     * otherwise; MQTT times are scaled when the client scales its own timers.
+     */
+    public static ConformanceEngine start(ConformanceSettings settings, Map<String, String> brokerProperties,
+            ClientUnderTest client, DisabledCases disabled) {
+        Map<String, String> properties = withSuiteDefaults(brokerProperties);
+        if (settings.target() != null && !properties.containsKey(BrokerSettings.PREFIX + "bind")) {
+            // A device on the network must reach the broker: listen on the interface that routes to it.
+            properties.put(BrokerSettings.PREFIX + "bind", routeTo(settings.target()).getHostAddress());
+        }
+        BrokerSettings brokerSettings = BrokerSettings.fromProperties(properties);
+        double scale = client.scalesTime() ? settings.timeScale() : 1.0;
+        BrokerContext.Timing timing = new BrokerContext.Timing(brokerSettings.timing().handshakeTimeout(),
+                Duration.ofMillis(Math.max(200, (long) (brokerSettings.timing().unauthenticatedMqttTimeout().toMillis() * scale))),
+                scale);
+        BrokerPki files = BrokerPki.prepare(brokerSettings);
+        MockBroker broker = MockBroker.builder(files.pki()).settings(brokerSettings).timing(timing)
+                .registry(files.registry(brokerSettings)).start();
+        String host = brokerSettings.bind().isAnyLocalAddress() ? "127.0.0.1" : brokerSettings.bind().getHostAddress();
+        if (client instanceof PassiveClient passive) {
+            passive.attach(broker);
+        }
+        LOG.info("conformance settings: {}; broker: {}", settings.describe(), brokerSettings.describe());
+        LOG.info("client under test: {} {} (time scale {})", client.name(), client.version(), scale);
+        return new ConformanceEngine(settings, brokerSettings, client, disabled, broker, files, scale, host);
+    }
+
+    /** The suite binds ephemeral ports and no control endpoint unless the user sets them. */
+    static Map<String, String> withSuiteDefaults(Map<String, String> properties) {
+        Map<String, String> merged = new java.util.LinkedHashMap<>();
+        // The suite's broker never keeps connection logs or a control endpoint unless asked.
+        for (ListenerRole role : ListenerRole.values()) {
+            merged.put(BrokerSettings.PREFIX + "port." + role.roleName(), "0");
+        }
+        merged.put(BrokerSettings.PREFIX + "control-port", "-1");
+        merged.putAll(properties);
+        return merged;
+    }
+
+    /** The local address whose interface routes to the target (no packet is sent: a UDP connect only picks a route). */
+    static java.net.InetAddress routeTo(String target) {
+        String host = target.contains(":") && !target.startsWith("[") ? target.substring(0, target.lastIndexOf(':')) : target;
+        try (java.net.DatagramSocket probe = new java.net.DatagramSocket()) {
+            probe.connect(java.net.InetAddress.getByName(host), ConformanceSettings.DEFAULT_AGENT_PORT);
+            return probe.getLocalAddress();
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("no route to the target " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    public MockBroker broker() {
+        return broker;
+    }
+
+    public ClientUnderTest client() {
+        return client;
+    }
+
+    public BrokerPki files() {
+        return files;
+    }
+
+    public BrokerSettings brokerSettings() {
+        return brokerSettings;
+    }
+
+    public ConformanceSettings settings() {
+        return settings;
+    }
+
+    /** The cases this run selects, in order. */
+    public List<ConformanceCase> cases() {
+        return CaseTables.all().stream().filter(conformanceCase -> settings.selects(conformanceCase.id())).toList();
+    }
+
+    public CaseResult run(ConformanceCase conformanceCase) throws InterruptedException {
+        String reason = disabled.reason(conformanceCase.id());
+        if (reason != null) {
+            return CaseResult.skipped(conformanceCase.id(), conformanceCase.rule(), Verdict.DISABLED, reason);
+        }
+        if (conformanceCase.needs(ConformanceCase.Need.SCALED_TIME) && !client.scalesTime() && !settings.realTime()) {
+            return CaseResult.skipped(conformanceCase.id(), conformanceCase.rule(), Verdict.NOT_SUPPORTED, "time-dependent case:"
+                    + " the client cannot scale its timers; run with -Dconformance.real-time=true to judge it in real time");
+        }
+        if (client instanceof PassiveClient && !conformanceCase.needs(ConformanceCase.Need.PASSIVE)) {
+            return CaseResult.skipped(conformanceCase.id(), conformanceCase.rule(), Verdict.NOT_SUPPORTED,
+                    "needs a client that can be told what to do; a passive device is judged on what it does by itself");
+        }
+        long started = System.nanoTime();
+        prepareBroker(conformanceCase);
+        long mark = broker.context().lastConnectionId();
+        ClientTask task = task(conformanceCase);
+        ClientReport report;
+        try {
+            report = conformanceCase.needs(ConformanceCase.Need.TWO_RUNS) ? runTwice(task) : client.run(task);
+        } finally {
+            broker.plan().reset();
+        }
+        List<ConnectionRecord> records = settle(mark);
+        Duration duration = Duration.ofNanos(System.nanoTime() - started);
+        if (report.outcome() == ClientReport.Outcome.NOT_SUPPORTED) {
+            return new CaseResult(conformanceCase.id(), conformanceCase.rule(), Verdict.NOT_SUPPORTED, "", "", conformanceCase.hint(),
+                    report.message(), conformanceCase.assumption(), report, records, duration);
+        }
+        return judge(conformanceCase, task, report, records, duration);
+    }
+
+    private void prepareBroker(ConformanceCase conformanceCase) {
+        broker.plan().reset();
+        broker.context().setProfile(brokerSettings.profile());
+        Misbehaviours misbehaviours = conformanceCase.misbehaviours().misbehaviours();
+        if (conformanceCase.misbehaviours().connections() == 0) {
+            broker.plan().setDefaults(misbehaviours);
+        } else {
+            broker.plan().forNextConnections(null, conformanceCase.misbehaviours().connections(), misbehaviours);
+        }
+    }
+
+    ClientTask task(ConformanceCase conformanceCase) {
+        String clientId = "alpnlab-" + conformanceCase.id().toLowerCase(Locale.ROOT);
+        Duration timeout = Duration.ofMillis(Math.min(settings.caseTimeout().toMillis(),
+                Math.max(3_000, (long) (conformanceCase.budget().toMillis() * scale))));
+        if (conformanceCase.action() == ClientTask.Action.STAY_CONNECTED) {
+            // Staying connected is measured against AWS's deadline: twice 1.5 x the 30 s keep-alive, scaled.
+            timeout = Duration.ofMillis(Math.min(settings.caseTimeout().toMillis(), (long) (conformanceCase.budget().toMillis() * scale)));
+        }
+        ListenerRole role = conformanceCase.listener();
+        return new ClientTask(conformanceCase.action(), connectHost, broker.port(role), brokerSettings.endpoints().get(0),
+                role == ListenerRole.MULTIPLEX_443 ? List.of(ConnectionPolicy.ALPN_MQTT_X509) : List.of(), files.trustBundle(),
+                files.deviceCertificate(), files.deviceKey(), clientId, 30, true, "alpnlab/conformance/" + clientId,
+                "hello from " + conformanceCase.id(), conformanceCase.qos(), 0, timeout, scale);
+    }
+
+    /**
+     * Persistent sessions: the client subscribes with cleanSession=0 and leaves, a message is
+     * published to its topic meanwhile, and it comes back with cleanSession=0 expecting the message.
+     */
+    private ClientReport runTwice(ClientTask task) throws InterruptedException {
+        ClientTask persistent = task.withCleanSession(false);
+        ClientReport first = client.run(persistent.withExpectMessages(0));
+        if (!first.succeeded()) {
+            return first;
+        }
+        ClientReport published = new ReferenceClient().run(new ClientTask(ClientTask.Action.PUBLISH, connectHost,
+                broker.port(ListenerRole.MQTT_8883), task.serverName(), List.of(), task.caFile(), task.certFile(), task.keyFile(),
+                HELPER_CLIENT_ID, 30, true, task.topic(), OFFLINE_PAYLOAD, 1, 0, Duration.ofSeconds(10), 1.0));
+        if (!published.succeeded()) {
+            return ClientReport.failure("SUITE_HELPER", "the suite could not publish the offline message: " + published.message(),
+                    published.output(), published.elapsed());
+        }
+        ClientReport second = client.run(persistent.withExpectMessages(1));
+        return new ClientReport(second.outcome(), second.errorToken(), second.message(), second.received(),
+                "--- first run\n" + first.output() + "--- second run\n" + second.output(), first.elapsed().plus(second.elapsed()));
+    }
+
+    /** Waits until every connection the case opened has closed and been recorded, then returns them. */
+    private List<ConnectionRecord> settle(long mark) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (broker.context().hasOpenConnectionAfter(mark) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return broker.recorder().recordsAfter(mark).stream()
+                .filter(record -> record.mqtt() == null || !HELPER_CLIENT_ID.equals(record.mqtt().clientId()))
+                .toList();
+    }
+
+    private CaseResult judge(ConformanceCase conformanceCase, ClientTask task, ClientReport report, List<ConnectionRecord> records,
+            Duration duration) {
+        Observation broker = conformanceCase.judge().judge(new CaseRun(conformanceCase, task, report, records));
+        String clientSide = switch (conformanceCase.client()) {
+            case SUCCEED -> report.succeeded() ? null : "the client failed: " + token(report);
+            case FAIL -> report.succeeded() ? "the client reported success where it must refuse" : null;
+            case ANY -> null;
+        };
+        String expected = expectation(conformanceCase) + "; " + broker.expected();
+        String observed = "client " + (report.succeeded() ? "succeeded" : token(report)) + "; " + broker.observed();
+        Verdict verdict;
+        if (broker.outcome() == Observation.Outcome.NOT_APPLICABLE) {
+            verdict = Verdict.NOT_APPLICABLE;
+        } else if (clientSide != null || broker.outcome() == Observation.Outcome.FAIL) {
+            verdict = Verdict.FAIL;
+        } else if (broker.outcome() == Observation.Outcome.WARN) {
+            verdict = Verdict.PASS_WITH_WARNINGS;
+        } else {
+            verdict = Verdict.PASS;
+        }
+        return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected,
+                clientSide == null ? observed : clientSide + "; " + broker.observed(), conformanceCase.hint(),
+                verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration);
+    }
+
+    private static String expectation(ConformanceCase conformanceCase) {
+        return switch (conformanceCase.client()) {
+            case SUCCEED -> "client succeeds";
+            case FAIL -> "client refuses";
+            case ANY -> "client either way";
+        };
+    }
+
+    private static String token(ClientReport report) {
+        return report.outcome() == ClientReport.Outcome.FAILURE ? report.errorToken() + (report.message().isEmpty() ? ""
+                : " (" + report.message() + ")") : report.outcome().name();
+    }
+
+    /** The broker profile switches, for reports. */
+    public Profile profile() {
+        return brokerSettings.profile();
+    }
+
+    public double timeScale() {
+        return scale;
+    }
+
+    @Override
+    public void close() {
+        broker.close();
+        client.close();
+    }
+}

@@ -1,0 +1,171 @@
+package io.alpnlab.conformance.cases;
+
+import io.alpnlab.broker.ListenerRole;
+import io.alpnlab.broker.policy.Misbehaviours;
+import io.alpnlab.broker.rules.Rule;
+import io.alpnlab.conformance.client.ClientTask;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * One conformance case, as data (BoGo's test struct): the rule it checks, the listener, what the
+ * broker does, what the client is told, and what both sides must show.
+ *
+ * @param id stable hyphenated name, the JUnit display name and the Allure title
+ * @param rule the catalogue rule judged
+ * @param listener the listener role the client connects to
+ * @param misbehaviours what the broker does on purpose, and for how many connections ({@link BrokerSetup})
+ * @param action what the client is told to do
+ * @param qos the QoS it is told to use
+ * @param budget how long the case may take at time scale 1 (the suite scales it for clients that scale their timers)
+ * @param client what the client must report
+ * @param judge what the broker's records must show
+ * @param hint what a device developer can do about a failure
+ * @param needs what the case needs from the client or the run
+ * @param assumption what a time-dependent case assumed, for the report; empty otherwise
+ */
+public record ConformanceCase(String id, Rule rule, ListenerRole listener, BrokerSetup misbehaviours, ClientTask.Action action,
+        int qos, Duration budget, ClientExpectation client, Judge judge, String hint, Set<Need> needs, String assumption) {
+
+    /** What the client must report. */
+    public enum ClientExpectation {
+        /** The task must succeed. */
+        SUCCEED,
+        /** The task must fail (the client must refuse). */
+        FAIL,
+        /** Either; only the broker's side is judged. */
+        ANY
+    }
+
+    /** What a case needs beyond a client that connects when told to. */
+    public enum Need {
+        /** Timers the client scales (or a real-time run): keep-alive, retries, backoff. */
+        SCALED_TIME,
+        /** A second run of the client with a message published in between (persistent sessions). */
+        TWO_RUNS,
+        /** Judgeable from the broker alone, for a device that can only be reset (passive driver). */
+        PASSIVE
+    }
+
+    /**
+     * What the broker does for the case.
+     *
+     * @param misbehaviours the misbehaviours
+     * @param connections how many connections they apply to; 0 means every connection of the case
+     */
+    public record BrokerSetup(Misbehaviours misbehaviours, int connections) {
+        public static final BrokerSetup NONE = new BrokerSetup(Misbehaviours.NONE, 0);
+
+        public static BrokerSetup firstConnections(int count, String... names) {
+            return new BrokerSetup(Misbehaviours.parse(List.of(names)), count);
+        }
+
+        public static BrokerSetup everyConnection(String... names) {
+            return new BrokerSetup(Misbehaviours.parse(List.of(names)), 0);
+        }
+    }
+
+    public ConformanceCase {
+        Objects.requireNonNull(id);
+        Objects.requireNonNull(rule);
+        Objects.requireNonNull(listener);
+        Objects.requireNonNull(misbehaviours);
+        Objects.requireNonNull(action);
+        Objects.requireNonNull(budget);
+        Objects.requireNonNull(client);
+        Objects.requireNonNull(judge);
+        Objects.requireNonNull(hint);
+        needs = Set.copyOf(needs);
+        assumption = assumption == null ? "" : assumption;
+    }
+
+    public boolean needs(Need need) {
+        return needs.contains(need);
+    }
+
+    /** A fluent way to write table rows. */
+    public static Builder named(String id, Rule rule) {
+        return new Builder(id, rule);
+    }
+
+    public static final class Builder {
+        private final String id;
+        private final Rule rule;
+        private ListenerRole listener = ListenerRole.MQTT_8883;
+        private BrokerSetup setup = BrokerSetup.NONE;
+        private ClientTask.Action action = ClientTask.Action.PUBLISH;
+        private int qos = 1;
+        private Duration budget = Duration.ofSeconds(20);
+        private ClientExpectation client = ClientExpectation.SUCCEED;
+        private Judge judge = Judge.accepted();
+        private String hint = "";
+        private Set<Need> needs = Set.of();
+        private String assumption = "";
+
+        private Builder(String id, Rule rule) {
+            this.id = id;
+            this.rule = rule;
+        }
+
+        public Builder on(ListenerRole value) {
+            listener = value;
+            return this;
+        }
+
+        public Builder broker(BrokerSetup value) {
+            setup = value;
+            return this;
+        }
+
+        public Builder action(ClientTask.Action value) {
+            action = value;
+            return this;
+        }
+
+        public Builder qos(int value) {
+            qos = value;
+            return this;
+        }
+
+        public Builder budget(Duration value) {
+            budget = value;
+            return this;
+        }
+
+        public Builder client(ClientExpectation value) {
+            client = value;
+            return this;
+        }
+
+        public Builder judge(Judge value) {
+            judge = value;
+            return this;
+        }
+
+        public Builder hint(String value) {
+            hint = value;
+            return this;
+        }
+
+        public Builder needs(Need... values) {
+            needs = Set.of(values);
+            return this;
+        }
+
+        public Builder assuming(String value) {
+            assumption = value;
+            return this;
+        }
+
+        public ConformanceCase build() {
+            return new ConformanceCase(id, rule, listener, setup, action, qos, budget, client, judge, hint, needs, assumption);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}

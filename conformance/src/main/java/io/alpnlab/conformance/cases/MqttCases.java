@@ -1,0 +1,100 @@
+package io.alpnlab.conformance.cases;
+
+import static io.alpnlab.conformance.cases.ConformanceCase.BrokerSetup.everyConnection;
+import static io.alpnlab.conformance.cases.ConformanceCase.BrokerSetup.firstConnections;
+import static io.alpnlab.conformance.cases.ConformanceCase.ClientExpectation.ANY;
+import static io.alpnlab.conformance.cases.ConformanceCase.Need.PASSIVE;
+import static io.alpnlab.conformance.cases.ConformanceCase.Need.SCALED_TIME;
+import static io.alpnlab.conformance.cases.ConformanceCase.Need.TWO_RUNS;
+import static io.alpnlab.conformance.cases.ConformanceCase.named;
+
+import io.alpnlab.broker.rules.Rule;
+import io.alpnlab.conformance.client.ClientTask;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The MQTT cases: a valid CONNECT, QoS, acknowledgement retries, keep-alive, reconnects, backoff,
+ * persistent sessions. Times are AWS's; the suite scales them for clients that scale their timers.
+ */
+public final class MqttCases {
+
+    private MqttCases() {
+    }
+
+    public static List<ConformanceCase> all() {
+        return List.of(
+                named("MQTT-Connect-ClientId", Rule.MQTT_CID_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .judge(Judge.check("MQTT-CID-01"))
+                        .hint("use a client ID of at most 128 bytes that does not start with $").build(),
+                named("MQTT-Connect-KeepAlive", Rule.MQTT_KA_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .judge(Judge.check("MQTT-KA-01"))
+                        .hint("set keep-alive within 30..1200 s; AWS replaces anything else").build(),
+                named("MQTT-Publish-QoS0", Rule.MQTT_QOS_01).qos(0).judge(Judge.accepted().and(Judge.neverBroken("MQTT-QOS-01")))
+                        .hint("publish at QoS 0").build(),
+                named("MQTT-Publish-QoS1", Rule.MQTT_QOS_01).qos(1).judge(Judge.accepted().and(Judge.neverBroken("MQTT-QOS-01")))
+                        .hint("publish at QoS 1 and wait for the PUBACK").build(),
+                named("MQTT-Subscribe", Rule.MQTT_SUB_01).action(ClientTask.Action.SUBSCRIBE)
+                        .judge(Judge.accepted().and(Judge.neverBroken("MQTT-QOS-01")).and(Judge.neverBroken("MQTT-SUB-01")))
+                        .hint("subscribe at QoS 0 or 1 with at most 8 filters per SUBSCRIBE").build(),
+                named("MQTT-WaitsForConnack", Rule.MQTT_CONN_01).broker(firstConnections(1, "withhold-connack"))
+                        .action(ClientTask.Action.PUBLISH).client(ANY).needs(SCALED_TIME).budget(Duration.ofSeconds(8))
+                        .judge(Judge.neverBroken("MQTT-CONN-01"))
+                        .hint("send nothing after CONNECT until the CONNACK arrives; AWS closes the connection otherwise")
+                        .assuming("the CONNACK is withheld on the first connection only").build(),
+                named("MQTT-Publish-RetryWithoutPuback", Rule.CLIENT_RETRY_02).broker(firstConnections(1, "withhold-puback"))
+                        .qos(1).needs(SCALED_TIME).budget(Duration.ofSeconds(40)).judge(Judge.resent("PUBLISH"))
+                        .hint("resend a QoS 1 PUBLISH (DUP set) when no PUBACK comes, on the same or the next connection")
+                        .assuming("the first PUBACK of the first connection is withheld; a resend within the budget passes")
+                        .build(),
+                named("MQTT-Subscribe-RetryWithoutSuback", Rule.CLIENT_RETRY_02).broker(firstConnections(1, "withhold-suback"))
+                        .action(ClientTask.Action.SUBSCRIBE).needs(SCALED_TIME).budget(Duration.ofSeconds(40))
+                        .judge(Judge.resent("SUBSCRIBE"))
+                        .hint("resend a SUBSCRIBE when no SUBACK comes")
+                        .assuming("the first SUBACK of the first connection is withheld").build(),
+                named("MQTT-KeepAlive-PingInTime", Rule.CLIENT_KA_01).action(ClientTask.Action.STAY_CONNECTED)
+                        .needs(SCALED_TIME).budget(Duration.ofSeconds(100))
+                        .judge(Judge.neverBroken("MQTT-KA-01"))
+                        .hint("send PINGREQ before the keep-alive elapses when nothing else is sent")
+                        .assuming("the client stays connected for about twice AWS's 1.5 x keep-alive deadline").build(),
+                named("MQTT-KeepAlive-NoPingresp", Rule.CLIENT_KA_01).broker(firstConnections(1, "withhold-pingresp"))
+                        .action(ClientTask.Action.STAY_CONNECTED).needs(SCALED_TIME).budget(Duration.ofSeconds(150))
+                        .judge(Judge.droppedDeadConnectionItself())
+                        .hint("treat a missing PINGRESP as a dead connection and reconnect")
+                        .assuming("PINGRESP is withheld on the first connection; a reconnect within the budget passes").build(),
+                named("MQTT-Reconnect-AfterServerDisconnect", Rule.CLIENT_RECONNECT_01)
+                        .broker(firstConnections(1, "disconnect-after=300")).action(ClientTask.Action.STAY_CONNECTED)
+                        .needs(SCALED_TIME).budget(Duration.ofSeconds(40)).judge(Judge.reconnected(2))
+                        .hint("reconnect (with backoff) when the server closes the connection")
+                        .assuming("the server closes the first connection 300 ms after CONNACK").build(),
+                named("MQTT-Backoff-Refused", Rule.CLIENT_RETRY_01).broker(everyConnection("refuse-first-connections=4"))
+                        .action(ClientTask.Action.CONNECT).needs(SCALED_TIME, PASSIVE).budget(Duration.ofSeconds(90))
+                        .judge(Judge.backoff(4))
+                        .hint("retry with exponential backoff and jitter (AWS SDKs: 1 s doubling to 30 s, full jitter)")
+                        .assuming("the first 4 CONNECTs are closed without CONNACK").build(),
+                named("MQTT-Backoff-NoConnack", Rule.CLIENT_RETRY_01).broker(firstConnections(3, "withhold-connack"))
+                        .action(ClientTask.Action.CONNECT).needs(SCALED_TIME).budget(Duration.ofSeconds(120))
+                        .judge(Judge.backoff(3))
+                        .hint("give up waiting for a CONNACK after a timeout, then retry with exponential backoff and jitter")
+                        .assuming("no CONNACK on the first 3 connections").build(),
+                named("MQTT-PersistentSession-Resume", Rule.MQTT_SESS_01).action(ClientTask.Action.SUBSCRIBE)
+                        .needs(TWO_RUNS).budget(Duration.ofSeconds(20))
+                        .judge(run -> {
+                            var second = run.mqttConnections().stream().skip(1).findFirst().orElse(null);
+                            if (second == null) {
+                                return Observation.fail("a second connection resuming the session", "no second connection");
+                            }
+                            boolean present = second.mqtt().packets().stream()
+                                    .anyMatch(packet -> packet.detail().contains("sessionPresent=true"));
+                            boolean delivered = run.report().received().stream().anyMatch(message -> message.contains(
+                                    "published-while-offline"));
+                            return present && delivered
+                                    ? Observation.pass("session present and the offline message delivered", "both")
+                                    : Observation.fail("session present and the offline message delivered", "session present "
+                                            + present + ", message delivered " + delivered);
+                        })
+                        .hint("connect with cleanSession=0 and the same client ID to resume; acknowledge replayed QoS 1 messages")
+                        .assuming("the client subscribes with cleanSession=0, disconnects, a QoS 1 message is published,"
+                                + " and it reconnects").build());
+    }
+}

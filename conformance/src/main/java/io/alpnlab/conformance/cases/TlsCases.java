@@ -1,0 +1,104 @@
+package io.alpnlab.conformance.cases;
+
+import static io.alpnlab.conformance.cases.ConformanceCase.BrokerSetup.everyConnection;
+import static io.alpnlab.conformance.cases.ConformanceCase.BrokerSetup.firstConnections;
+import static io.alpnlab.conformance.cases.ConformanceCase.ClientExpectation.ANY;
+import static io.alpnlab.conformance.cases.ConformanceCase.ClientExpectation.FAIL;
+import static io.alpnlab.conformance.cases.ConformanceCase.Need.PASSIVE;
+import static io.alpnlab.conformance.cases.ConformanceCase.named;
+
+import io.alpnlab.broker.ListenerRole;
+import io.alpnlab.broker.rules.Rule;
+import io.alpnlab.conformance.client.ClientTask;
+import java.util.List;
+
+/** The TLS cases: ports and ALPN, SNI, versions and suites, certificates, chain sizes and records, verification. */
+public final class TlsCases {
+
+    private TlsCases() {
+    }
+
+    public static List<ConformanceCase> all() {
+        return List.of(
+                named("TLS-Connect-8883", Rule.TLS_CERT_02).action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .judge(Judge.accepted().and(Judge.check("TLS-CERT-02")))
+                        .hint("connect to port 8883 with the device certificate and key configured in the TLS stack").build(),
+                named("TLS-443-ALPN-Offered", Rule.TLS_ALPN_01).on(ListenerRole.MULTIPLEX_443).action(ClientTask.Action.CONNECT)
+                        .needs(PASSIVE).judge(Judge.check("TLS-ALPN-01").and(Judge.accepted()))
+                        .hint("no CONNACK on 443 means your ClientHello offered no ALPN x-amzn-mqtt-ca: AWS then requests no"
+                                + " client certificate; set it (mbedtls_ssl_conf_alpn_protocols, --tls-alpn, ALPNProtocols)").build(),
+                named("TLS-443-ALPN-PlainName", Rule.TLS_ALPN_06).on(ListenerRole.MULTIPLEX_443).action(ClientTask.Action.CONNECT)
+                        .needs(PASSIVE).judge(Judge.neverBroken("TLS-ALPN-06"))
+                        .hint("pass the ALPN name as the C string \"x-amzn-mqtt-ca\"; the length byte of OpenSSL's wire format"
+                                + " belongs to OpenSSL only").build(),
+                named("TLS-443-CertificateRequest-Answered", Rule.TLS_CERT_02).on(ListenerRole.MULTIPLEX_443)
+                        .action(ClientTask.Action.CONNECT).needs(PASSIVE).judge(Judge.check("TLS-CERT-02"))
+                        .hint("answer the CertificateRequest with the device certificate").build(),
+                named("TLS-SNI-Present", Rule.TLS_SNI_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .judge(Judge.check("TLS-SNI-01"))
+                        .hint("set SNI to the endpoint name (mbedtls_ssl_set_hostname); lwIP's MQTT client connects by IP and"
+                                + " sends no SNI unless you set it").build(),
+                named("TLS-SNI-EndpointName", Rule.TLS_SNI_02).action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .judge(Judge.check("TLS-SNI-02"))
+                        .hint("SNI must be the endpoint name, not the IP address you connect to").build(),
+                named("TLS-Version", Rule.TLS_VER_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .judge(Judge.check("TLS-VER-01")).hint("offer TLS 1.2 or 1.3").build(),
+                named("TLS-CipherSuites", Rule.TLS_SUITE_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .judge(Judge.check("TLS-SUITE-01"))
+                        .hint("offer at least one ECDHE suite with AES-GCM (or TLS 1.3): AWS's policy lists them").build(),
+                named("TLS-NoUnsolicitedCertificate", Rule.TLS_CERT_01).on(ListenerRole.MULTIPLEX_443)
+                        .broker(firstConnections(1, "withhold-certificate-request")).action(ClientTask.Action.CONNECT)
+                        .client(ANY).judge(Judge.neverBroken("TLS-CERT-01"))
+                        .hint("send the client Certificate only after a CertificateRequest; AWS aborts the handshake otherwise")
+                        .build(),
+                named("TLS-Chain-AwsSize", Rule.TLS_SIZE_01).broker(firstConnections(1, "serve-chain=large"))
+                        .action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .hint("AWS's Certificate message is 4,991 bytes: give the TLS input buffer room for it"
+                                + " (MBEDTLS_SSL_IN_CONTENT_LEN)").build(),
+                named("TLS-Chain-AwsSizePlus20", Rule.TLS_SIZE_01).broker(firstConnections(1, "serve-chain=large-plus-20"))
+                        .action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .hint("leave headroom above AWS's chain size: certificates change").build(),
+                named("TLS-Records-Split", Rule.TLS_SIZE_02).broker(firstConnections(1, "split-handshake-records"))
+                        .action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .judge(run -> run.first() != null && run.first().clientHello() != null
+                                && !run.first().clientHello().supportedVersions().isEmpty()
+                                && !run.first().clientHello().supportedVersions().contains("TLS 1.2")
+                                && !"TLS 1.2".equals(run.first().clientHello().legacyVersion())
+                                ? Observation.notApplicable("the client offers only TLS 1.3; split records are emulated over TLS 1.2")
+                                : Judge.accepted().judge(run))
+                        .hint("reassemble handshake messages that span several records (mbedTLS before 3.6 cannot)").build(),
+                named("TLS-Records-16K", Rule.TLS_SIZE_03).broker(firstConnections(1, "serve-chain=max-record"))
+                        .action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .hint("receive 16 KB TLS records: keep the TLS input buffer at 16 KB, or negotiate max_fragment_length")
+                        .build(),
+                named("TLS-Verify-Expired", Rule.TLS_VERIFY_01).broker(everyConnection("serve-chain=expired"))
+                        .action(ClientTask.Action.CONNECT).client(FAIL).needs(PASSIVE)
+                        .judge(Judge.clientRefusedServer("TLS-VERIFY-01"))
+                        .hint("verify the server certificate's validity (and set the device clock, e.g. by SNTP, first)").build(),
+                named("TLS-Verify-NotYetValid", Rule.TLS_VERIFY_01).broker(everyConnection("serve-chain=not-yet-valid"))
+                        .action(ClientTask.Action.CONNECT).client(FAIL).needs(PASSIVE)
+                        .judge(Judge.clientRefusedServer("TLS-VERIFY-01"))
+                        .hint("verify the server certificate's validity period").build(),
+                named("TLS-Verify-WrongName", Rule.TLS_VERIFY_02).broker(everyConnection("serve-chain=wrong-host"))
+                        .action(ClientTask.Action.CONNECT).client(FAIL).needs(PASSIVE)
+                        .judge(Judge.clientRefusedServer("TLS-VERIFY-02"))
+                        .hint("check the server certificate names the endpoint (mbedtls_ssl_set_hostname does both SNI and"
+                                + " this check)").build(),
+                named("TLS-Verify-UntrustedRoot", Rule.TLS_VERIFY_03).broker(everyConnection("serve-chain=untrusted-root"))
+                        .action(ClientTask.Action.CONNECT).client(FAIL).needs(PASSIVE)
+                        .judge(Judge.clientRefusedServer("TLS-VERIFY-03"))
+                        .hint("trust only the AWS roots (AmazonRootCA1/3), never any certificate (MBEDTLS_SSL_VERIFY_REQUIRED)")
+                        .build(),
+                named("TLS-Verify-SelfSigned", Rule.TLS_VERIFY_03).broker(everyConnection("serve-chain=self-signed"))
+                        .action(ClientTask.Action.CONNECT).client(FAIL).needs(PASSIVE)
+                        .judge(Judge.clientRefusedServer("TLS-VERIFY-03"))
+                        .hint("refuse self-signed server certificates").build(),
+                named("TLS-443-ALPN-UnofferedSelected", Rule.TLS_ALPN_08).on(ListenerRole.MULTIPLEX_443)
+                        .broker(everyConnection("select-unoffered-alpn")).action(ClientTask.Action.CONNECT).client(FAIL)
+                        .judge(Judge.clientRefusedServer("TLS-ALPN-08"))
+                        .hint("refuse a ServerHello that selects an ALPN name you did not offer").build(),
+                named("TLS-443-ALPN-NoneSelected", Rule.TLS_ALPN_07).on(ListenerRole.MULTIPLEX_443)
+                        .broker(firstConnections(1, "select-no-alpn")).action(ClientTask.Action.CONNECT)
+                        .hint("do not require the server to select an ALPN name (RFC 7301 lets it omit the extension)").build());
+    }
+}

@@ -1,0 +1,78 @@
+package io.alpnlab.conformance.client;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the client under test is told to do for one case: where to connect and as whom (the same
+ * things a device's configuration holds), and one action.
+ *
+ * @param action what to do once connected
+ * @param host the address to connect to (an IP, or the endpoint name where the client cannot separate the two)
+ * @param port the TCP port
+ * @param serverName the endpoint name: the SNI value and the name to verify the server certificate against
+ * @param alpn ALPN names to offer, in order; empty for none
+ * @param caFile the trust anchors (PEM)
+ * @param certFile the device certificate (PEM)
+ * @param keyFile the device key (PEM)
+ * @param clientId the MQTT client ID
+ * @param keepAliveSeconds the MQTT keep-alive
+ * @param cleanSession cleanSession (3.1.1) / Clean Start (5)
+ * @param topic the topic to publish or subscribe to
+ * @param payload the payload to publish
+ * @param qos the QoS to use
+ * @param expectMessages for SUBSCRIBE: how many messages to wait for (0: none)
+ * @param timeout how long the client may take, retries included
+ * @param timeScale factor for the client's own protocol timers (keep-alive, retries), for clients that can scale them
+ */
+public record ClientTask(Action action, String host, int port, String serverName, List<String> alpn, Path caFile, Path certFile,
+        Path keyFile, String clientId, int keepAliveSeconds, boolean cleanSession, String topic, String payload, int qos,
+        int expectMessages, Duration timeout, double timeScale) {
+
+    /** The one thing the client does on a case. */
+    public enum Action {
+        /** Connect (retrying as the client's policy says), then disconnect cleanly. */
+        CONNECT,
+        /** Connect, publish one message at the given QoS (retrying as the client's policy says), disconnect. */
+        PUBLISH,
+        /** Connect, subscribe, wait for the expected number of messages, disconnect. */
+        SUBSCRIBE,
+        /** Connect and stay connected for the whole timeout, keeping the connection alive and reconnecting if it drops. */
+        STAY_CONNECTED
+    }
+
+    public ClientTask {
+        Objects.requireNonNull(action);
+        Objects.requireNonNull(host);
+        Objects.requireNonNull(serverName);
+        alpn = List.copyOf(alpn);
+        Objects.requireNonNull(timeout);
+    }
+
+    public ClientTask withAction(Action value) {
+        return new ClientTask(value, host, port, serverName, alpn, caFile, certFile, keyFile, clientId, keepAliveSeconds,
+                cleanSession, topic, payload, qos, expectMessages, timeout, timeScale);
+    }
+
+    public ClientTask withCleanSession(boolean value) {
+        return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, clientId, keepAliveSeconds,
+                value, topic, payload, qos, expectMessages, timeout, timeScale);
+    }
+
+    public ClientTask withExpectMessages(int value) {
+        return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, clientId, keepAliveSeconds,
+                cleanSession, topic, payload, qos, value, timeout, timeScale);
+    }
+
+    public ClientTask withTimeout(Duration value) {
+        return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, clientId, keepAliveSeconds,
+                cleanSession, topic, payload, qos, expectMessages, value, timeScale);
+    }
+
+    public ClientTask withClientId(String value) {
+        return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, value, keepAliveSeconds,
+                cleanSession, topic, payload, qos, expectMessages, timeout, timeScale);
+    }
+}

@@ -1,0 +1,34 @@
+package io.alpnlab.conformance.client;
+
+/**
+ * The client being judged: a library in this JVM, a program, or a device on the network. One
+ * method, one task at a time; the suite judges what it reports together with what the broker saw.
+ * In-JVM implementations are found by {@link java.util.ServiceLoader} or named by class
+ * ({@code conformance.client.class}).
+ */
+public interface ClientUnderTest extends AutoCloseable {
+
+    /** A short name for reports, e.g. {@code mosquitto_pub 2.0.11}. */
+    String name();
+
+    /** The client's version if known, else an empty string. */
+    default String version() {
+        return "";
+    }
+
+    /**
+     * Whether the client applies {@link ClientTask#timeScale()} to its own protocol timers, so that
+     * keep-alive and retry cases can run in scaled time. Clients that cannot are judged on those
+     * cases only when the suite runs in real time.
+     */
+    default boolean scalesTime() {
+        return false;
+    }
+
+    /** Runs the task to its end and reports; must not throw for a client-side failure (report it). */
+    ClientReport run(ClientTask task) throws InterruptedException;
+
+    @Override
+    default void close() {
+    }
+}

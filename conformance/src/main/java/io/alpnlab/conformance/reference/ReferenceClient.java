@@ -1,0 +1,550 @@
+package io.alpnlab.conformance.reference;
+
+import io.alpnlab.certs.Pem;
+import io.alpnlab.conformance.client.ClientReport;
+import io.alpnlab.conformance.client.ClientTask;
+import io.alpnlab.conformance.client.ClientUnderTest;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * The bundled reference client: MQTT 3.1.1 over the JDK's TLS, written to do everything AWS IoT
+ * Core expects (SNI with the endpoint name, the ALPN name it is given, server verification,
+ * exponential backoff with full jitter, QoS 1 and SUBSCRIBE retries, keep-alive with a PINGRESP
+ * check). Each {@link Defects} flag breaks one of those on purpose, so the suite can prove that the
+ * case meant to catch it does.
+ */
+public final class ReferenceClient implements ClientUnderTest {
+
+    /** Backoff base and cap at time scale 1, as the AWS SDKs use them. */
+    static final Duration BACKOFF_BASE = Duration.ofSeconds(1);
+    static final Duration BACKOFF_CAP = Duration.ofSeconds(30);
+    /** How long to wait for a PUBACK, SUBACK or PINGRESP before acting, at time scale 1. */
+    static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final EventLoopGroup GROUP = new NioEventLoopGroup(1, runnable -> {
+        Thread thread = new Thread(runnable, "reference-client");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final Defects defects;
+
+    public ReferenceClient() {
+        this(Defects.NONE);
+    }
+
+    public ReferenceClient(Defects defects) {
+        this.defects = defects;
+    }
+
+    @Override
+    public String name() {
+        return defects.isNone() ? "alpnlab reference client" : "alpnlab reference client (defective: " + defects.describe() + ")";
+    }
+
+    @Override
+    public String version() {
+        String version = ReferenceClient.class.getPackage().getImplementationVersion();
+        return version == null ? "development" : version;
+    }
+
+    @Override
+    public boolean scalesTime() {
+        return true;
+    }
+
+    public Defects defects() {
+        return defects;
+    }
+
+    @Override
+    public ClientReport run(ClientTask task) throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + task.timeout().toNanos();
+        StringBuilder log = new StringBuilder();
+        SSLContext context;
+        try {
+            context = sslContext(task);
+        } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
+            return ClientReport.failure("CREDENTIALS", e.getMessage(), log.toString(), elapsed(start));
+        }
+        Session session = null;
+        String lastError = "NO_ATTEMPT";
+        String lastMessage = "";
+        int attempt = 0;
+        List<String> received = new ArrayList<>();
+        boolean done = false;
+        while (!done && System.nanoTime() < deadline) {
+            if (attempt > 0) {
+                Duration wait = backoff(attempt, task.timeScale());
+                log.append("retry ").append(attempt).append(" in ").append(wait.toMillis()).append(" ms\n");
+                if (System.nanoTime() + wait.toNanos() >= deadline) {
+                    break;
+                }
+                Thread.sleep(Math.max(1, wait.toMillis()));
+            }
+            attempt++;
+            try {
+                session = Session.open(context, task, defects, log);
+                MqttConnAckMessage connack = session.connect(deadline);
+                if (connack.variableHeader().connectReturnCode() != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
+                    throw new ClientFailure("CONNACK_REFUSED", "CONNACK " + connack.variableHeader().connectReturnCode());
+                }
+                log.append("connected, session present ").append(connack.variableHeader().isSessionPresent()).append('\n');
+                done = switch (task.action()) {
+                    case CONNECT -> true;
+                    case PUBLISH -> session.publish(deadline);
+                    case SUBSCRIBE -> session.subscribe(deadline, received);
+                    case STAY_CONNECTED -> session.stayConnected(deadline);
+                };
+                if (task.action() == ClientTask.Action.STAY_CONNECTED && !done) {
+                    lastError = "CONNECTION_LOST";
+                    lastMessage = "the connection dropped; reconnecting";
+                    session.close();
+                    continue;
+                }
+                session.disconnect();
+            } catch (ClientFailure failure) {
+                lastError = failure.token;
+                lastMessage = failure.getMessage();
+                log.append("attempt ").append(attempt).append(" failed: ").append(failure.token).append(' ')
+                        .append(failure.getMessage()).append('\n');
+                if (session != null) {
+                    session.close();
+                }
+                if (failure.fatal) {
+                    // A server this client cannot trust is not retried: retrying cannot make it trustworthy.
+                    break;
+                }
+            }
+        }
+        if (done || task.action() == ClientTask.Action.STAY_CONNECTED && session != null && session.isOpen()) {
+            if (session != null) {
+                session.close();
+            }
+            return ClientReport.success(received, log.toString(), elapsed(start));
+        }
+        return ClientReport.failure(lastError, lastMessage, log.toString(), elapsed(start));
+    }
+
+    /** Exponential backoff with full jitter (AWS's recommendation): random in [0, min(cap, base x 2^attempt)]. */
+    Duration backoff(int attempt, double scale) {
+        if (defects.noBackoff()) {
+            return Duration.ofMillis(5);
+        }
+        long ceiling = Math.min(BACKOFF_CAP.toMillis(), BACKOFF_BASE.toMillis() << Math.min(attempt, 20));
+        long jittered = ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
+        return Duration.ofMillis(Math.max(1, (long) (jittered * scale)));
+    }
+
+    private static Duration elapsed(long start) {
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    private SSLContext sslContext(ClientTask task) throws GeneralSecurityException, IOException {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        PrivateKey key = Pem.readPrivateKey(task.keyFile());
+        List<X509Certificate> chain = Pem.readCertificates(task.certFile());
+        keys.setKeyEntry("device", key, new char[0], chain.toArray(Certificate[]::new));
+        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance("PKIX");
+        keyManagers.init(keys, new char[0]);
+        TrustManager[] trust;
+        if (defects.trustAll()) {
+            trust = new TrustManager[] {new TrustEverything()};
+        } else {
+            KeyStore anchors = KeyStore.getInstance("PKCS12");
+            anchors.load(null, null);
+            int i = 0;
+            for (X509Certificate root : Pem.readCertificates(task.caFile())) {
+                anchors.setCertificateEntry("root-" + i++, root);
+            }
+            TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
+            trustManagers.init(anchors);
+            trust = trustManagers.getTrustManagers();
+        }
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(keyManagers.getKeyManagers(), trust, new SecureRandom());
+        return context;
+    }
+
+    /** A failure the client reports; {@code fatal} ones end the task without retrying. */
+    static final class ClientFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String token;
+        final boolean fatal;
+
+        ClientFailure(String token, String message) {
+            this(token, message, false);
+        }
+
+        ClientFailure(String token, String message, boolean fatal) {
+            super(message);
+            this.token = token;
+            this.fatal = fatal;
+        }
+    }
+
+    /** One TCP+TLS+MQTT connection, used from the calling thread; packets arrive on a queue. */
+    static final class Session {
+        private final Channel channel;
+        private final BlockingQueue<Object> inbound;
+        private final ClientTask task;
+        private final Defects defects;
+        private final StringBuilder log;
+        private int nextPacketId = 1;
+        private long lastSent = System.nanoTime();
+        private long pingSentAt;
+
+        private Session(Channel channel, BlockingQueue<Object> inbound, ClientTask task, Defects defects, StringBuilder log) {
+            this.channel = channel;
+            this.inbound = inbound;
+            this.task = task;
+            this.defects = defects;
+            this.log = log;
+        }
+
+        static Session open(SSLContext context, ClientTask task, Defects defects, StringBuilder log) throws ClientFailure,
+                InterruptedException {
+            BlockingQueue<Object> inbound = new LinkedBlockingQueue<>();
+            SSLEngine engine = context.createSSLEngine(task.serverName(), task.port());
+            engine.setUseClientMode(true);
+            SSLParameters parameters = engine.getSSLParameters();
+            if (!defects.trustAll()) {
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            }
+            parameters.setServerNames(defects.noSni() ? List.of() : List.of(new SNIHostName(task.serverName())));
+            List<String> alpn = defects.noAlpn() ? List.of() : task.alpn();
+            if (defects.alpnLengthPrefixed()) {
+                // The classic mbedTLS mistake: OpenSSL's wire format (a length byte, then the name) passed as the name.
+                alpn = alpn.stream().map(name -> (char) name.length() + name).toList();
+            }
+            parameters.setApplicationProtocols(alpn.toArray(String[]::new));
+            engine.setSSLParameters(parameters);
+            SslHandler ssl = new SslHandler(engine);
+            ssl.setHandshakeTimeout(10, TimeUnit.SECONDS);
+            Bootstrap bootstrap = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel channel) {
+                            channel.pipeline().addLast(ssl, new MqttDecoder(256 * 1024), MqttEncoder.INSTANCE,
+                                    new SimpleChannelInboundHandler<MqttMessage>() {
+                                        @Override
+                                        protected void channelRead0(ChannelHandlerContext ctx, MqttMessage message) {
+                                            inbound.add(ReferenceCountUtil.retain(message));
+                                        }
+
+                                        @Override
+                                        public void channelInactive(ChannelHandlerContext ctx) {
+                                            inbound.add(Closed.INSTANCE);
+                                        }
+
+                                        @Override
+                                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                            inbound.add(cause);
+                                            ctx.close();
+                                        }
+                                    });
+                        }
+                    });
+            Channel channel;
+            try {
+                channel = bootstrap.connect(new InetSocketAddress(task.host(), task.port())).sync().channel();
+            } catch (Exception e) {
+                throw new ClientFailure("TCP_CONNECT", "cannot connect to " + task.host() + ":" + task.port() + ": " + e.getMessage());
+            }
+            var handshake = ssl.handshakeFuture().await(15, TimeUnit.SECONDS);
+            if (!handshake || !ssl.handshakeFuture().isSuccess()) {
+                Throwable cause = ssl.handshakeFuture().cause();
+                channel.close();
+                String message = cause == null ? "TLS handshake timed out" : rootMessage(cause);
+                // A server that cannot be trusted is not retried: no retry makes it trustworthy.
+                boolean untrusted = causedBy(cause, java.security.cert.CertificateException.class)
+                        || message.contains("PKIX") || message.contains("No subject alternative");
+                throw new ClientFailure(untrusted ? "SERVER_CERTIFICATE_REJECTED" : "TLS_HANDSHAKE", message, untrusted);
+            }
+            log.append("TLS ").append(engine.getSession().getProtocol()).append(' ').append(engine.getSession().getCipherSuite())
+                    .append(" ALPN ").append(ssl.applicationProtocol()).append('\n');
+            return new Session(channel, inbound, task, defects, log);
+        }
+
+        private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+            for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+                if (type.isInstance(cause)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private static String rootMessage(Throwable error) {
+            Throwable cause = error;
+            while (cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        }
+
+        MqttConnAckMessage connect(long deadline) throws ClientFailure, InterruptedException {
+            int keepAlive = defects.keepAliveSeconds() != null ? defects.keepAliveSeconds() : task.keepAliveSeconds();
+            send(MqttMessageBuilders.connect().clientId(task.clientId()).protocolVersion(MqttVersion.MQTT_3_1_1)
+                    .cleanSession(task.cleanSession()).keepAlive(keepAlive).build());
+            if (defects.publishBeforeConnack()) {
+                send(MqttMessageBuilders.publish().topicName(task.topic()).qos(MqttQoS.AT_MOST_ONCE)
+                        .payload(Unpooled.copiedBuffer(task.payload(), StandardCharsets.UTF_8)).build());
+            }
+            long connackDeadline = Math.min(deadline, System.nanoTime() + scaled(ACK_TIMEOUT).toNanos());
+            MqttMessage connack = await(MqttMessageType.CONNACK, connackDeadline);
+            if (connack == null) {
+                throw new ClientFailure("NO_CONNACK", "no CONNACK within " + scaled(ACK_TIMEOUT).toMillis() + " ms");
+            }
+            return (MqttConnAckMessage) connack;
+        }
+
+        boolean publish(long deadline) throws ClientFailure, InterruptedException {
+            int qos = defects.useQos2() ? 2 : task.qos();
+            int packetId = qos > 0 ? nextPacketId++ : 0;
+            boolean duplicate = false;
+            while (true) {
+                send(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, duplicate, MqttQoS.valueOf(qos), false, 0),
+                        new MqttPublishVariableHeader(task.topic(), packetId),
+                        Unpooled.copiedBuffer(task.payload(), StandardCharsets.UTF_8)));
+                if (qos == 0) {
+                    return true;
+                }
+                MqttMessageType ack = qos == 1 ? MqttMessageType.PUBACK : MqttMessageType.PUBREC;
+                MqttMessage reply = await(ack, Math.min(deadline, System.nanoTime() + scaled(ACK_TIMEOUT).toNanos()));
+                if (reply != null) {
+                    return true;
+                }
+                if (defects.noPublishRetry() || System.nanoTime() >= deadline) {
+                    // The defective client gives the message up for good: no resend, no reconnect for it.
+                    throw new ClientFailure("NO_PUBACK", "no " + ack + " for packet " + packetId, defects.noPublishRetry());
+                }
+                log.append("no ").append(ack).append(" for ").append(packetId).append(", resending with DUP\n");
+                duplicate = true;
+            }
+        }
+
+        boolean subscribe(long deadline, List<String> received) throws ClientFailure, InterruptedException {
+            int packetId = nextPacketId++;
+            while (true) {
+                send(MqttMessageBuilders.subscribe().messageId(packetId)
+                        .addSubscription(MqttQoS.valueOf(defects.useQos2() ? 2 : task.qos()), task.topic()).build());
+                MqttMessage suback = await(MqttMessageType.SUBACK, Math.min(deadline, System.nanoTime()
+                        + scaled(ACK_TIMEOUT).toNanos()), received);
+                if (suback != null) {
+                    break;
+                }
+                if (defects.noSubscribeRetry() || System.nanoTime() >= deadline) {
+                    throw new ClientFailure("NO_SUBACK", "no SUBACK for packet " + packetId, defects.noSubscribeRetry());
+                }
+                log.append("no SUBACK, resubscribing\n");
+            }
+            while (received.size() < task.expectMessages()) {
+                MqttMessage message = await(null, deadline, received);
+                ReferenceCountUtil.release(message);
+                if (message == null && received.size() < task.expectMessages()) {
+                    throw new ClientFailure("NO_MESSAGE", "received " + received.size() + " of " + task.expectMessages()
+                            + " messages");
+                }
+            }
+            return true;
+        }
+
+        /** Keeps the connection up until the deadline; false when it dropped (the caller reconnects). */
+        boolean stayConnected(long deadline) throws InterruptedException {
+            try {
+                // Any PUBLISH is answered and dropped; await() also keeps the keep-alive going.
+                MqttMessage message;
+                while ((message = await(null, deadline, new ArrayList<>())) != null) {
+                    ReferenceCountUtil.release(message);
+                    log.append("message received while staying connected\n");
+                }
+                return true;
+            } catch (ClientFailure lost) {
+                log.append("connection lost: ").append(lost.token).append('\n');
+                return false;
+            }
+        }
+
+        /**
+         * Sends PINGREQ when the keep-alive has passed without a packet sent, and reports false when
+         * a PINGREQ went unanswered for the ack timeout (the connection is then treated as dead).
+         */
+        private boolean keepAlive() throws ClientFailure {
+            if (defects.noKeepAlive()) {
+                return true;
+            }
+            long now = System.nanoTime();
+            if (pingSentAt != 0 && now - pingSentAt > scaled(ACK_TIMEOUT).toNanos()) {
+                if (defects.ignorePingresp()) {
+                    return true;
+                }
+                log.append("no PINGRESP: reconnecting\n");
+                return false;
+            }
+            int keepAlive = defects.keepAliveSeconds() != null ? defects.keepAliveSeconds() : task.keepAliveSeconds();
+            if (keepAlive > 0 && pingSentAt == 0 && now - lastSent > scaled(Duration.ofSeconds(keepAlive)).toNanos() * 3 / 4) {
+                send(new MqttMessage(new MqttFixedHeader(MqttMessageType.PINGREQ, false, MqttQoS.AT_MOST_ONCE, false, 0)));
+                pingSentAt = now;
+            }
+            return true;
+        }
+
+        private long pollMillis(long deadline) {
+            long remaining = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+            return Math.min(remaining, Math.max(1, scaled(Duration.ofSeconds(1)).toMillis()));
+        }
+
+        private MqttMessage await(MqttMessageType type, long deadline) throws ClientFailure, InterruptedException {
+            return await(type, deadline, null);
+        }
+
+        /**
+         * Waits for a packet of the type (null: any PUBLISH), answering what arrives meanwhile:
+         * PUBLISH gets its PUBACK and is collected, PINGRESP clears the pending ping.
+         */
+        private MqttMessage await(MqttMessageType type, long deadline, List<String> received)
+                throws ClientFailure, InterruptedException {
+            while (System.nanoTime() < deadline) {
+                Object next = inbound.poll(pollMillis(deadline), TimeUnit.MILLISECONDS);
+                if (!keepAlive()) {
+                    throw new ClientFailure("NO_PINGRESP", "the server did not answer PINGREQ");
+                }
+                if (next == null) {
+                    continue;
+                }
+                if (next == Closed.INSTANCE) {
+                    throw new ClientFailure("CONNECTION_CLOSED", "the server closed the connection");
+                }
+                if (next instanceof Throwable error) {
+                    throw new ClientFailure("CONNECTION_ERROR", rootMessage(error));
+                }
+                MqttMessage message = (MqttMessage) next;
+                try {
+                    MqttMessageType got = message.fixedHeader().messageType();
+                    if (got == MqttMessageType.PINGRESP) {
+                        pingSentAt = 0;
+                    }
+                    if (got == MqttMessageType.PUBLISH) {
+                        MqttPublishMessage publish = (MqttPublishMessage) message;
+                        if (received != null) {
+                            received.add(publish.variableHeader().topicName() + " "
+                                    + publish.payload().toString(StandardCharsets.UTF_8));
+                        }
+                        if (publish.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
+                            send(MqttMessageBuilders.pubAck().packetId(publish.variableHeader().packetId()).build());
+                        }
+                        if (type == null) {
+                            return ReferenceCountUtil.retain(message);
+                        }
+                    }
+                    if (got == type) {
+                        return ReferenceCountUtil.retain(message);
+                    }
+                } finally {
+                    ReferenceCountUtil.release(message);
+                }
+            }
+            return null;
+        }
+
+        private void send(MqttMessage message) {
+            lastSent = System.nanoTime();
+            channel.writeAndFlush(message);
+        }
+
+        private Duration scaled(Duration duration) {
+            return Duration.ofNanos(Math.max(1_000_000L, (long) (duration.toNanos() * task.timeScale())));
+        }
+
+        boolean isOpen() {
+            return channel.isActive();
+        }
+
+        void disconnect() {
+            if (channel.isActive()) {
+                channel.writeAndFlush(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false, MqttQoS.AT_MOST_ONCE,
+                        false, 0)));
+            }
+            close();
+        }
+
+        void close() {
+            channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+            Object leftover;
+            while ((leftover = inbound.poll()) != null) {
+                ReferenceCountUtil.release(leftover);
+            }
+        }
+    }
+
+    /** Marker queued when the connection closes. */
+    private enum Closed { INSTANCE }
+
+    /** The deliberate hole of the "accepts any server certificate" defect. */
+    private static final class TrustEverything implements X509TrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+        }
+    }
+}

