@@ -46,7 +46,7 @@ public final class TlsCases {
                 named("TLS-CipherSuites", Rule.TLS_SUITE_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .judge(Judge.check("TLS-SUITE-01"))
                         .hint("offer at least one ECDHE suite with AES-GCM (or TLS 1.3): AWS's policy lists them").build(),
-                named("TLS-NoUnsolicitedCertificate", Rule.TLS_CERT_01).on(ListenerRole.MULTIPLEX_443)
+                named("TLS-443-NoUnsolicitedCertificate", Rule.TLS_CERT_01).on(ListenerRole.MULTIPLEX_443)
                         .broker(firstConnections(1, "withhold-certificate-request")).action(ClientTask.Action.CONNECT)
                         .client(ANY).judge(Judge.neverBroken("TLS-CERT-01"))
                         .hint("send the client Certificate only after a CertificateRequest; AWS aborts the handshake otherwise")
