@@ -3,7 +3,6 @@ package io.alpnlab.conformance.client;
 import io.alpnlab.conformance.ConformanceSettings;
 import io.alpnlab.conformance.reference.Defects;
 import io.alpnlab.conformance.reference.ReferenceClient;
-import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.ServiceLoader;
 
@@ -37,7 +36,7 @@ public final class Clients {
             return new Selected(found.next(), DisabledCases.NONE);
         }
         if (spec.startsWith("process:")) {
-            ProcessClient process = ProcessClient.load(Path.of(spec.substring("process:".length())));
+            ProcessClient process = ProcessClient.load(spec.substring("process:".length()));
             return new Selected(process, process.disabled());
         }
         if (spec.equals("agent")) {

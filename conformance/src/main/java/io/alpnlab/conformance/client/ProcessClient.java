@@ -56,14 +56,33 @@ public final class ProcessClient implements ClientUnderTest {
         this.persistentFlag = persistentFlag;
     }
 
-    /** Reads a client description; a missing field or a wrong type is an error naming the file and field. */
-    public static ProcessClient load(Path file) {
+    /** The descriptions that ship with the suite, usable as {@code process:<name>}. */
+    public static final java.util.List<String> BUILT_IN = java.util.List.of("mosquitto", "openssl-s_client");
+
+    /**
+     * Reads a client description: a built-in name ({@link #BUILT_IN}) or a JSON file. A missing field
+     * or a wrong type is an error naming the file and the field.
+     */
+    public static ProcessClient load(String nameOrPath) {
+        if (BUILT_IN.contains(nameOrPath)) {
+            String resource = "/io/alpnlab/conformance/clients/" + nameOrPath + ".json";
+            try (InputStream in = ProcessClient.class.getResourceAsStream(resource)) {
+                return parse(new ObjectMapper().readTree(in), resource);
+            } catch (IOException e) {
+                throw new IllegalStateException("built-in client description " + resource + " unreadable", e);
+            }
+        }
+        Path file = Path.of(nameOrPath);
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": not a readable JSON client description (" + e.getMessage() + ")", e);
         }
+        return parse(root, file.toString());
+    }
+
+    private static ProcessClient parse(JsonNode root, String file) {
         if (!root.path("name").isTextual() || !root.path("commands").isObject()) {
             throw new IllegalArgumentException(file + ": needs \"name\" (text) and \"commands\" (object of argument arrays)");
         }

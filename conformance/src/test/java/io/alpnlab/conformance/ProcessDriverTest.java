@@ -1,0 +1,90 @@
+package io.alpnlab.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alpnlab.conformance.cases.ConformanceCase;
+import io.alpnlab.conformance.client.ProcessClient;
+import io.alpnlab.testing.RealPeer;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The process driver on real programs: mosquitto clients and openssl s_client, with the shipped descriptions. */
+class ProcessDriverTest {
+
+    @TempDir
+    static Path dir;
+
+    private static List<CaseResult> run(ProcessClient client, String include) throws Exception {
+        ConformanceSettings settings = ConformanceSettings.fromProperties(Map.of("conformance.include", include,
+                "conformance.results-dir", dir.resolve("results").toString()));
+        List<CaseResult> results = new ArrayList<>();
+        try (ConformanceEngine engine = ConformanceEngine.start(settings, Map.of("broker.pki-dir", dir.resolve("pki").toString()),
+                client, client.disabled())) {
+            for (ConformanceCase conformanceCase : engine.cases()) {
+                results.add(engine.run(conformanceCase));
+            }
+        }
+        return results;
+    }
+
+    static void requireEndpointOnLoopback() {
+        String endpoint = io.alpnlab.certs.PkiSettings.DEFAULT_ENDPOINT;
+        boolean resolves;
+        try {
+            resolves = InetAddress.getByName(endpoint).isLoopbackAddress();
+        } catch (Exception e) {
+            resolves = false;
+        }
+        String message = endpoint + " must resolve to 127.0.0.1 for mosquitto (it sends -h as SNI); .ci/run adds it";
+        if (!resolves && "1".equals(System.getenv(RealPeer.REQUIRE_PEERS_ENV))) {
+            throw new AssertionError(message);
+        }
+        Assumptions.assumeTrue(resolves, message);
+    }
+
+    @Test
+    void mosquitto_passes_every_case_it_can_express() throws Exception {
+        RealPeer.require("mosquitto_pub", "mosquitto-clients");
+        requireEndpointOnLoopback();
+        ProcessClient mosquitto = ProcessClient.load("mosquitto");
+        assertTrue(mosquitto.version().matches("\\d+\\.\\d+\\.\\d+"), "version read from mosquitto_pub --help: " + mosquitto.version());
+        List<CaseResult> results = run(mosquitto, "*");
+        List<String> failures = results.stream().filter(result -> result.verdict() == CaseResult.Verdict.FAIL)
+                .map(result -> result.caseId() + ": " + result.observed()).toList();
+        assertEquals(List.of(), failures);
+        long passed = results.stream().filter(result -> result.verdict() == CaseResult.Verdict.PASS).count();
+        assertTrue(passed >= 25, passed + " cases passed: " + results.stream().map(r -> r.caseId() + "=" + r.verdict()).toList());
+        assertTrue(results.stream().anyMatch(result -> result.verdict() == CaseResult.Verdict.DISABLED
+                && result.reason().contains("one-shot")), "the disabled cases carry their reason");
+    }
+
+    @Test
+    void openssl_s_client_passes_the_tls_cases() throws Exception {
+        RealPeer.require("openssl", "openssl");
+        List<CaseResult> results = run(ProcessClient.load("openssl-s_client"), "TLS-*");
+        List<String> failures = results.stream().filter(result -> result.verdict() == CaseResult.Verdict.FAIL)
+                .map(result -> result.caseId() + ": " + result.observed()).toList();
+        assertEquals(List.of(), failures);
+    }
+
+    @Test
+    void openssl_s_client_without_sni_fails_the_sni_case_naming_the_rule() throws Exception {
+        RealPeer.require("openssl", "openssl");
+        ProcessClient noSni = ProcessClient.load(Path.of(ProcessDriverTest.class.getResource("/openssl-noservername.json").toURI())
+                .toString());
+        CaseResult result = run(noSni, "TLS-SNI-Present").get(0);
+        assertEquals(CaseResult.Verdict.FAIL, result.verdict(), result.observed());
+        assertTrue(result.observed().contains("SNI_REFUSED"), "the error map turned openssl's alert into a token: " + result.observed());
+        String message = io.alpnlab.conformance.suite.ConformanceTestsAccess.failureText(result);
+        assertTrue(message.startsWith("TLS-SNI-01"), message);
+        assertTrue(message.contains("ClientHello has no SNI"), message);
+        assertTrue(message.contains("mbedtls_ssl_set_hostname"), message);
+    }
+}
