@@ -76,6 +76,11 @@ public class ConformanceTests {
     private static void runCase(String position, ConformanceCase conformanceCase) throws InterruptedException {
         CaseResult result = engine.run(conformanceCase);
         RESULTS.add(result);
+        try {
+            AllureCase.describe(conformanceCase, result);
+        } catch (AssertionError expected) {
+            // The observation step failed with the case; the test fails below with the full text.
+        }
         PROGRESS.info("{} {} {} ({}) {} ms", position, String.format("%-18s", result.verdict()), result.caseId(), result.rule().id(),
                 result.duration().toMillis());
         switch (result.verdict()) {

@@ -1,0 +1,34 @@
+package io.alpnlab.reports;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * The report step of {@code mvn verify -Pconformance}: runs in Maven's JVM (exec:java), so it
+ * throws instead of exiting. The suite's failures are reported here, after the report is written,
+ * so a failed run still leaves its report behind.
+ */
+public final class BuildReport {
+
+    private BuildReport() {
+    }
+
+    /** Arguments: results.json, the Allure results folder, the Allure home, the output folder. */
+    public static void main(String[] args) {
+        if (args.length != 4) {
+            throw new IllegalArgumentException("usage: BuildReport <results.json> <allure-results> <allure-home> <out>");
+        }
+        Path results = Path.of(args[0]);
+        if (!Files.exists(results)) {
+            throw new IllegalStateException(results + " does not exist: the conformance suite did not run (see its output above)");
+        }
+        Report report = Report.generate(results, Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
+        System.out.print(report.describe());
+        System.out.flush();
+        var failing = report.failingRequired(Set.of());
+        if (!failing.isEmpty()) {
+            throw new IllegalStateException("required rules fail: " + String.join(", ", failing) + " (see the report above)");
+        }
+    }
+}
