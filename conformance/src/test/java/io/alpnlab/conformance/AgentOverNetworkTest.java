@@ -106,7 +106,7 @@ class AgentOverNetworkTest {
         RealPeer.Result suite = RealPeer.run(Duration.ofMinutes(3), List.of("ip", "netns", "exec", labNamespace, java,
                 "-cp", classpath, "-Dtarget=" + deviceAddress, "-Dbroker.pki-dir=" + pki,
                 "-Dconformance.include=Sanity-*,TLS-SNI-*,TLS-443-ALPN-Offered,TLS-Verify-Expired,MQTT-Publish-QoS1,MQTT-Backoff-Refused",
-                "-Dconformance.results-dir=" + results, SuiteLauncher.class.getName()));
+                "-Dconformance.results-dir=" + results, io.alpnlab.conformance.suite.SuiteMain.class.getName()));
         assertEquals(0, suite.exitCode(), suite.toString());
         assertTrue(suite.stdout().contains("PASS               TLS-443-ALPN-Offered"), suite.stdout());
 

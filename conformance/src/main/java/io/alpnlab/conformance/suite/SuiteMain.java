@@ -1,8 +1,7 @@
-package io.alpnlab.conformance;
+package io.alpnlab.conformance.suite;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
-import io.alpnlab.conformance.suite.ConformanceSuite;
 import java.io.PrintWriter;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -12,12 +11,13 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
- * Runs the conformance suite in this JVM through the JUnit Platform, as failsafe does for
- * {@code mvn verify -Dtarget=...}; settings come from system properties. Exit code 0 when no case failed.
+ * Runs the conformance suite without Maven, through the JUnit Platform as failsafe does for
+ * {@code mvn verify -Dtarget=...}: {@code java -cp <classpath> -Dtarget=... io.alpnlab.conformance.suite.SuiteMain}.
+ * Settings come from system properties. Exit code 0 when no case failed.
  */
-public final class SuiteLauncher {
+public final class SuiteMain {
 
-    private SuiteLauncher() {
+    private SuiteMain() {
     }
 
     public static void main(String[] args) {
