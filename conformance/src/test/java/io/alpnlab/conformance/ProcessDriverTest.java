@@ -77,8 +77,7 @@ class ProcessDriverTest {
     @Test
     void openssl_s_client_without_sni_fails_the_sni_case_naming_the_rule() throws Exception {
         RealPeer.require("openssl", "openssl");
-        ProcessClient noSni = ProcessClient.load(Path.of(ProcessDriverTest.class.getResource("/openssl-noservername.json").toURI())
-                .toString());
+        ProcessClient noSni = ClientVariants.opensslWithoutSni();
         CaseResult result = run(noSni, "TLS-SNI-Present").get(0);
         assertEquals(CaseResult.Verdict.FAIL, result.verdict(), result.observed());
         assertTrue(result.observed().contains("SNI_REFUSED"), "the error map turned openssl's alert into a token: " + result.observed());

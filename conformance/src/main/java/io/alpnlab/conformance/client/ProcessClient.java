@@ -30,14 +30,16 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * Placeholders: {@code {host} {port} {server_name} {alpn} {ca_file} {cert_file} {key_file} {client_id}
- * {keep_alive} {topic} {payload} {qos} {expect} {timeout_s} {persistent_flag}}. An argument in square
- * brackets is optional: it is dropped when a placeholder in it is empty, else split on spaces. A
+ * {keep_alive} {clean} {topic} {payload} {qos} {expect} {timeout_s} {timeout_ms} {persistent_flag}}. An argument in square
+ * brackets is optional: it is dropped when a placeholder in it is empty, else split on spaces;
+ * {@code {name|default}} stands in the default for an empty value. A
  * {@code SUBSCRIBE_WAIT} command, if given, is used for subscriptions that wait for messages.
  */
 public final class ProcessClient implements ClientUnderTest {
 
     public static final int EXIT_NOT_SUPPORTED = 89;
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-z_]+)}");
+    /** {@code {name}}, or {@code {name|default}} to stand in a default for an empty value. */
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-z_]+)(?:\\|([^}]*))?}");
 
     private final String name;
     private final String version;
@@ -80,6 +82,23 @@ public final class ProcessClient implements ClientUnderTest {
             throw new IllegalArgumentException(file + ": not a readable JSON client description (" + e.getMessage() + ")", e);
         }
         return parse(root, file.toString());
+    }
+
+    /** The JSON of a built-in description, for tools that derive variants of it. */
+    public static JsonNode builtInJson(String name) {
+        try (InputStream in = ProcessClient.class.getResourceAsStream("/io/alpnlab/conformance/clients/" + name + ".json")) {
+            if (in == null) {
+                throw new IllegalArgumentException("no built-in client description '" + name + "' (known: " + BUILT_IN + ")");
+            }
+            return new ObjectMapper().readTree(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("built-in client description " + name + " unreadable", e);
+        }
+    }
+
+    /** A description given as JSON; {@code source} names it in error messages. */
+    public static ProcessClient fromJson(JsonNode root, String source) {
+        return parse(root, source);
     }
 
     private static ProcessClient parse(JsonNode root, String file) {
@@ -229,6 +248,8 @@ public final class ProcessClient implements ClientUnderTest {
         values.put("qos", Integer.toString(task.qos()));
         values.put("expect", Integer.toString(task.expectMessages()));
         values.put("timeout_s", Long.toString(Math.max(1, task.timeout().toSeconds())));
+        values.put("timeout_ms", Long.toString(task.timeout().toMillis()));
+        values.put("clean", task.cleanSession() ? "1" : "0");
         values.put("persistent_flag", task.cleanSession() ? "" : persistentFlag);
         return values;
     }
@@ -248,6 +269,9 @@ public final class ProcessClient implements ClientUnderTest {
                     throw new IllegalArgumentException("unknown placeholder {" + key + "} in '" + argument + "'");
                 }
                 String value = values.get(key);
+                if (value.isEmpty() && matcher.group(2) != null) {
+                    value = matcher.group(2);
+                }
                 empty |= value.isEmpty();
                 matcher.appendReplacement(expanded, Matcher.quoteReplacement(value));
             }

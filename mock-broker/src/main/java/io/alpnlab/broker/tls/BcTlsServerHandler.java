@@ -408,8 +408,9 @@ public final class BcTlsServerHandler extends ChannelDuplexHandler {
     private void publishOnce() {
         if (!published && connection != null) {
             published = true;
-            broker.closed(connection.observation);
+            // Publish before leaving the open set: whoever waits for "no open connection" then finds the record.
             broker.recorder().publish(connection.observation.finish());
+            broker.closed(connection.observation);
         }
     }
 

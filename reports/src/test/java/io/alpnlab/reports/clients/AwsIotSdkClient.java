@@ -1,0 +1,86 @@
+package io.alpnlab.reports.clients;
+
+import io.alpnlab.conformance.client.ClientReport;
+import io.alpnlab.conformance.client.ClientTask;
+import io.alpnlab.conformance.client.ClientUnderTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import software.amazon.awssdk.crt.CrtRuntimeException;
+import software.amazon.awssdk.crt.mqtt.MqttClientConnection;
+import software.amazon.awssdk.crt.mqtt.MqttMessage;
+import software.amazon.awssdk.crt.mqtt.QualityOfService;
+import software.amazon.awssdk.iot.AwsIotMqttConnectionBuilder;
+
+/**
+ * AWS's own device SDK (v2 for Java, on aws-crt) as the client under test, used as its README
+ * shows: an mTLS builder from the certificate and key files, the endpoint and the port. The SDK
+ * chooses ALPN itself; the task's ALPN list is not passed on.
+ */
+public final class AwsIotSdkClient implements ClientUnderTest {
+
+    @Override
+    public String name() {
+        return "AWS IoT Device SDK v2 for Java";
+    }
+
+    @Override
+    public String version() {
+        String version = AwsIotMqttConnectionBuilder.class.getPackage().getImplementationVersion();
+        return version == null ? "1.30.1" : version;
+    }
+
+    @Override
+    public ClientReport run(ClientTask task) throws InterruptedException {
+        long start = System.nanoTime();
+        List<String> received = new CopyOnWriteArrayList<>();
+        long timeout = task.timeout().toMillis();
+        try (AwsIotMqttConnectionBuilder builder = AwsIotMqttConnectionBuilder.newMtlsBuilderFromPath(task.certFile().toString(),
+                task.keyFile().toString())) {
+            builder.withCertificateAuthorityFromPath(null, task.caFile().toString()).withEndpoint(task.serverName())
+                    .withPort(task.port()).withClientId(task.clientId()).withCleanSession(task.cleanSession())
+                    .withKeepAliveSecs(task.keepAliveSeconds());
+            try (MqttClientConnection connection = builder.build()) {
+                connection.connect().get(timeout, TimeUnit.MILLISECONDS);
+                switch (task.action()) {
+                    case CONNECT -> {
+                    }
+                    case PUBLISH -> connection.publish(new MqttMessage(task.topic(), task.payload().getBytes(StandardCharsets.UTF_8),
+                            QualityOfService.getEnumValueFromInteger(task.qos()), false)).get(timeout, TimeUnit.MILLISECONDS);
+                    case SUBSCRIBE -> {
+                        connection.subscribe(task.topic(), QualityOfService.getEnumValueFromInteger(task.qos()),
+                                message -> received.add(message.getTopic() + " " + new String(message.getPayload(),
+                                        StandardCharsets.UTF_8))).get(timeout, TimeUnit.MILLISECONDS);
+                        long deadline = System.nanoTime() + task.timeout().toNanos();
+                        while (received.size() < task.expectMessages() && System.nanoTime() < deadline) {
+                            Thread.sleep(20);
+                        }
+                        if (received.size() < task.expectMessages()) {
+                            return ClientReport.failure("NO_MESSAGE", "received " + received.size() + " of "
+                                    + task.expectMessages(), "", elapsed(start));
+                        }
+                    }
+                    case STAY_CONNECTED -> Thread.sleep(timeout);
+                }
+                connection.disconnect().get(timeout, TimeUnit.MILLISECONDS);
+            }
+            return ClientReport.success(received, "", elapsed(start));
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            String token = cause instanceof CrtRuntimeException crt && crt.errorName != null ? crt.errorName : "SDK_ERROR";
+            return ClientReport.failure(token, String.valueOf(cause.getMessage()), "", elapsed(start));
+        } catch (TimeoutException e) {
+            return ClientReport.failure("TIMEOUT", "no answer within " + timeout + " ms", "", elapsed(start));
+        } catch (CrtRuntimeException e) {
+            return ClientReport.failure(e.errorName == null ? "SDK_ERROR" : e.errorName, e.getMessage(), "", elapsed(start));
+        }
+    }
+
+    private static Duration elapsed(long start) {
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+}

@@ -1,0 +1,114 @@
+package io.alpnlab.reports.clients;
+
+import io.alpnlab.certs.Pem;
+import io.alpnlab.conformance.client.ClientReport;
+import io.alpnlab.conformance.client.ClientTask;
+import io.alpnlab.conformance.client.ClientUnderTest;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+
+/**
+ * Eclipse Paho Java 1.2.5 (MQTT 3.1.1) as the client under test, configured as its users do: an
+ * {@code ssl://endpoint:port} URI and a socket factory from the device's key and the CA. Paho 1.2.5
+ * has no way to offer ALPN (it overwrites SSLParameters, issue #941), so the task's ALPN list
+ * cannot be honoured: that is what the 443 cases show.
+ */
+public final class PahoJavaClient implements ClientUnderTest {
+
+    @Override
+    public String name() {
+        return "Eclipse Paho Java";
+    }
+
+    @Override
+    public String version() {
+        return "1.2.5";
+    }
+
+    @Override
+    public ClientReport run(ClientTask task) throws InterruptedException {
+        long start = System.nanoTime();
+        List<String> received = new CopyOnWriteArrayList<>();
+        MqttClient client = null;
+        try {
+            client = new MqttClient("ssl://" + task.serverName() + ":" + task.port(), task.clientId(), new MemoryPersistence());
+            MqttConnectOptions options = new MqttConnectOptions();
+            options.setSocketFactory(sslContext(task).getSocketFactory());
+            options.setHttpsHostnameVerificationEnabled(true);
+            options.setCleanSession(task.cleanSession());
+            options.setKeepAliveInterval(task.keepAliveSeconds());
+            options.setConnectionTimeout((int) Math.max(1, task.timeout().toSeconds()));
+            options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+            client.setTimeToWait(task.timeout().toMillis());
+            client.connect(options);
+            switch (task.action()) {
+                case CONNECT -> {
+                }
+                case PUBLISH -> client.publish(task.topic(), task.payload().getBytes(StandardCharsets.UTF_8), task.qos(), false);
+                case SUBSCRIBE -> {
+                    client.subscribe(task.topic(), task.qos(), (topic, message) -> received.add(topic + " "
+                            + new String(message.getPayload(), StandardCharsets.UTF_8)));
+                    long deadline = System.nanoTime() + task.timeout().toNanos();
+                    while (received.size() < task.expectMessages() && System.nanoTime() < deadline) {
+                        Thread.sleep(20);
+                    }
+                    if (received.size() < task.expectMessages()) {
+                        return ClientReport.failure("NO_MESSAGE", "received " + received.size(), "", elapsed(start));
+                    }
+                }
+                case STAY_CONNECTED -> Thread.sleep(task.timeout().toMillis());
+            }
+            client.disconnect();
+            return ClientReport.success(received, "", elapsed(start));
+        } catch (MqttException e) {
+            return ClientReport.failure("PAHO_" + e.getReasonCode(), e.getMessage() + (e.getCause() == null ? ""
+                    : ": " + e.getCause().getMessage()), "", elapsed(start));
+        } catch (Exception e) {
+            return ClientReport.failure("PAHO_SETUP", e.toString(), "", elapsed(start));
+        } finally {
+            if (client != null) {
+                try {
+                    client.close(true);
+                } catch (MqttException e) {
+                    // already closed
+                }
+            }
+        }
+    }
+
+    private static SSLContext sslContext(ClientTask task) throws Exception {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry("device", Pem.readPrivateKey(task.keyFile()), new char[0],
+                Pem.readCertificates(task.certFile()).toArray(Certificate[]::new));
+        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance("PKIX");
+        keyManagers.init(keys, new char[0]);
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        int i = 0;
+        for (X509Certificate root : Pem.readCertificates(task.caFile())) {
+            trust.setCertificateEntry("root-" + i++, root);
+        }
+        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
+        trustManagers.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
+        return context;
+    }
+
+    private static Duration elapsed(long start) {
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+}
