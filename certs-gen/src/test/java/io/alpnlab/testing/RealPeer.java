@@ -45,6 +45,28 @@ public final class RealPeer {
         throw new AssertionError("unreachable");
     }
 
+    /**
+     * The host name resolves to a loopback address, or the test is skipped (failed in CI): real
+     * clients send the host they connect to as SNI, so the test endpoint name must resolve here.
+     */
+    public static void requireResolvesToLoopback(String host) {
+        boolean resolves;
+        try {
+            resolves = java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.io.IOException e) {
+            resolves = false;
+        }
+        if (resolves) {
+            return;
+        }
+        String message = host + " must resolve to 127.0.0.1 (real clients send their host as SNI): add '127.0.0.1 " + host
+                + "' to /etc/hosts (.ci/run does this)";
+        if ("1".equals(System.getenv(REQUIRE_PEERS_ENV))) {
+            Assertions.fail(message + " [" + REQUIRE_PEERS_ENV + "=1]");
+        }
+        Assumptions.abort(message);
+    }
+
     /** What a finished program did. */
     public record Result(int exitCode, String stdout, String stderr) {
         public String output() {

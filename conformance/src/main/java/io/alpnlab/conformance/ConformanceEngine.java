@@ -215,8 +215,16 @@ public final class ConformanceEngine implements AutoCloseable {
                 "--- first run\n" + first.output() + "--- second run\n" + second.output(), first.elapsed().plus(second.elapsed()));
     }
 
-    /** Waits until every connection the case opened has closed and been recorded, then returns them. */
+    /**
+     * Waits a moment for the case's connections to close; any still open (a client that left one
+     * hanging) is then closed, so its record is complete and nothing spills into the next case.
+     */
     private List<ConnectionRecord> settle(long mark) throws InterruptedException {
+        long grace = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (broker.context().hasOpenConnectionAfter(mark) && System.nanoTime() < grace) {
+            Thread.sleep(10);
+        }
+        broker.context().closeConnectionsAfter(mark);
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (broker.context().hasOpenConnectionAfter(mark) && System.nanoTime() < deadline) {
             Thread.sleep(10);

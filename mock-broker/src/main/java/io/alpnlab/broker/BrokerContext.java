@@ -28,6 +28,7 @@ public final class BrokerContext {
     private final Timing timing;
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, ConnectionObservation> open = new ConcurrentHashMap<>();
+    private final Map<Long, io.netty.channel.Channel> channels = new ConcurrentHashMap<>();
 
     /**
      * Time settings. {@code scale} multiplies every MQTT protocol time (keep-alive enforcement,
@@ -115,12 +116,26 @@ public final class BrokerContext {
         return ids.incrementAndGet();
     }
 
-    public void opened(ConnectionObservation observation) {
+    public void opened(ConnectionObservation observation, io.netty.channel.Channel channel) {
         open.put(observation.id(), observation);
+        channels.put(observation.id(), channel);
     }
 
     public void closed(ConnectionObservation observation) {
         open.remove(observation.id());
+        channels.remove(observation.id());
+    }
+
+    /**
+     * Closes every connection opened after this ID that is still open: a suite ends a case this
+     * way, so that a client's leftover connection neither hides its record nor spills into the next case.
+     */
+    public void closeConnectionsAfter(long id) {
+        channels.forEach((openId, channel) -> {
+            if (openId > id) {
+                channel.close();
+            }
+        });
     }
 
     public int openConnections() {

@@ -10,13 +10,11 @@ import io.alpnlab.broker.observe.Verdict;
 import io.alpnlab.broker.rules.Outcome;
 import io.alpnlab.broker.testing.BrokerFixture;
 import io.alpnlab.testing.RealPeer;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,20 +42,7 @@ class MosquittoClientsTest {
     }
 
     static void requireEndpointResolvesToLoopback() {
-        String message = E + " does not resolve to the loopback address; add '127.0.0.1 " + E
-                + "' to /etc/hosts (.ci/run does this)";
-        boolean resolves;
-        try {
-            resolves = InetAddress.getByName(E).isLoopbackAddress();
-        } catch (Exception e) {
-            resolves = false;
-        }
-        if (!resolves) {
-            if ("1".equals(System.getenv(RealPeer.REQUIRE_PEERS_ENV))) {
-                throw new AssertionError(message);
-            }
-            Assumptions.abort(message);
-        }
+        RealPeer.requireResolvesToLoopback(E);
     }
 
     @AfterAll

@@ -97,7 +97,7 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         private BrokerSetup setup = BrokerSetup.NONE;
         private ClientTask.Action action = ClientTask.Action.PUBLISH;
         private int qos = 1;
-        private Duration budget = Duration.ofSeconds(20);
+        private Duration budget = Duration.ofSeconds(10);
         private ClientExpectation client = ClientExpectation.SUCCEED;
         private Judge judge = Judge.accepted();
         private String hint = "";

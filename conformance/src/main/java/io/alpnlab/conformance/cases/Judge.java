@@ -91,9 +91,15 @@ public interface Judge {
             }
             boolean byClient = record.verdict().outcome() == Verdict.Kind.ABORTED_BY_CLIENT
                     || record.verdict().outcome() == Verdict.Kind.CLOSED_BY_CLIENT;
-            return byClient && ruleId.equals(record.verdict().rule())
-                    ? Observation.pass("the client aborts the handshake", describe(record.verdict()))
-                    : Observation.fail("the client aborts the handshake under " + ruleId, describe(record.verdict()));
+            if (byClient && ruleId.equals(record.verdict().rule())) {
+                return Observation.pass("the client aborts the handshake", describe(record.verdict()));
+            }
+            if ("TLS-HS-01".equals(record.verdict().rule())) {
+                // Refused, since it never finished the handshake, but it left the connection hanging without an alert.
+                return Observation.warn("the client aborts the handshake with an alert", "the client stopped the handshake"
+                        + " but neither sent an alert nor closed the connection; the broker timed it out");
+            }
+            return Observation.fail("the client aborts the handshake under " + ruleId, describe(record.verdict()));
         };
     }
 

@@ -66,7 +66,7 @@ public final class TlsCases {
                                 && !"TLS 1.2".equals(run.first().clientHello().legacyVersion())
                                 ? Observation.notApplicable("the client offers only TLS 1.3; split records are emulated over TLS 1.2")
                                 : Judge.accepted().judge(run))
-                        .hint("reassemble handshake messages that span several records (mbedTLS before 3.6 cannot)").build(),
+                        .hint("reassemble handshake messages that span several records (mbedTLS 2.28 cannot)").build(),
                 named("TLS-Records-16K", Rule.TLS_SIZE_03).broker(firstConnections(1, "serve-chain=max-record"))
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .hint("receive 16 KB TLS records: keep the TLS input buffer at 16 KB, or negotiate max_fragment_length")

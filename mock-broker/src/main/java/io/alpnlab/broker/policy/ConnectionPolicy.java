@@ -324,6 +324,10 @@ public final class ConnectionPolicy {
             return new Refusal(verifyRule, Refusal.NO_ALERT, "the client closed the connection (without an alert) after being"
                     + " served the " + misbehaviours.serveChain().cliName() + " chain: it refused it");
         }
+        if (serverFlightSent && misbehaviours.selectUnofferedAlpn()) {
+            return new Refusal(Rule.TLS_ALPN_08, Refusal.NO_ALERT, "the client closed the connection (without an alert) when"
+                    + " the server selected an ALPN name it never offered: it refused it");
+        }
         return new Refusal(Rule.TLS_HS_03, Refusal.NO_ALERT, "the client closed the connection during the handshake"
                 + " without an alert" + (serverFlightSent ? " after the server's first flight" : ""));
     }

@@ -74,7 +74,7 @@ public final class BcTlsServerHandler extends ChannelDuplexHandler {
         ConnectionObservation observation = new ConnectionObservation(broker.nextConnectionId(), role,
                 remote.getAddress().getHostAddress() + ":" + remote.getPort(), local.getPort(), broker.clock());
         observation.plan(null, null, misbehaviours.describe());
-        broker.opened(observation);
+        broker.opened(observation, ctx.channel());
         connection = new TlsConnection(role, broker.profile(), misbehaviours, observation, broker.registry(),
                 broker.credentials(), broker.clock());
         protocol = new ObservingTlsServerProtocol(connection);

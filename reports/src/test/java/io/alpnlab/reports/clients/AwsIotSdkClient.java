@@ -45,6 +45,9 @@ public final class AwsIotSdkClient implements ClientUnderTest {
                     .withPort(task.port()).withClientId(task.clientId()).withCleanSession(task.cleanSession())
                     .withKeepAliveSecs(task.keepAliveSeconds());
             try (MqttClientConnection connection = builder.build()) {
+                // Messages replayed into a resumed session arrive before any subscribe() callback exists.
+                connection.onMessage(message -> received.add(message.getTopic() + " "
+                        + new String(message.getPayload(), StandardCharsets.UTF_8)));
                 connection.connect().get(timeout, TimeUnit.MILLISECONDS);
                 switch (task.action()) {
                     case CONNECT -> {
@@ -52,9 +55,8 @@ public final class AwsIotSdkClient implements ClientUnderTest {
                     case PUBLISH -> connection.publish(new MqttMessage(task.topic(), task.payload().getBytes(StandardCharsets.UTF_8),
                             QualityOfService.getEnumValueFromInteger(task.qos()), false)).get(timeout, TimeUnit.MILLISECONDS);
                     case SUBSCRIBE -> {
-                        connection.subscribe(task.topic(), QualityOfService.getEnumValueFromInteger(task.qos()),
-                                message -> received.add(message.getTopic() + " " + new String(message.getPayload(),
-                                        StandardCharsets.UTF_8))).get(timeout, TimeUnit.MILLISECONDS);
+                        connection.subscribe(task.topic(), QualityOfService.getEnumValueFromInteger(task.qos()))
+                                .get(timeout, TimeUnit.MILLISECONDS);
                         long deadline = System.nanoTime() + task.timeout().toNanos();
                         while (received.size() < task.expectMessages() && System.nanoTime() < deadline) {
                             Thread.sleep(20);

@@ -1,0 +1,142 @@
+package io.alpnlab.reports;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpnlab.conformance.CaseResult;
+import io.alpnlab.conformance.ClientVariants;
+import io.alpnlab.conformance.ConformanceEngine;
+import io.alpnlab.conformance.ConformanceResults;
+import io.alpnlab.conformance.ConformanceSettings;
+import io.alpnlab.conformance.cases.ConformanceCase;
+import io.alpnlab.conformance.client.ClientUnderTest;
+import io.alpnlab.conformance.client.DisabledCases;
+import io.alpnlab.conformance.client.ProcessClient;
+import io.alpnlab.reports.clients.AwsIotSdkClient;
+import io.alpnlab.reports.clients.PahoJavaClient;
+import io.alpnlab.testing.RealPeer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The suite on clients nobody here wrote: Debian's mosquitto clients and openssl, AWS's device SDK
+ * for Java, Eclipse Paho Java, MQTT.js from npm and a C client on Debian's mbedTLS. Each client's
+ * expected verdicts, with the reason for every one that is not a pass, are committed in
+ * {@code real-clients-expectations.json}; the test fails when a verdict differs. Every run writes
+ * each client's matrix to {@code target/real-clients/<client>/}.
+ */
+class RealClientsMatrixTest {
+
+    private static final Path OUT = Path.of("target", "real-clients");
+    private static JsonNode expectations;
+
+    @BeforeAll
+    static void load() throws Exception {
+        expectations = new ObjectMapper().readTree(RealClientsMatrixTest.class.getResource("/real-clients-expectations.json"));
+    }
+
+    /** Each real client with how to create it and what it needs installed. */
+    static Stream<Arguments> clients() {
+        return Stream.of(
+                client("mosquitto", () -> ProcessClient.load("mosquitto"), "mosquitto_pub", "mosquitto-clients"),
+                client("mosquitto-no-alpn", ClientVariants::mosquittoWithoutAlpn, "mosquitto_pub", "mosquitto-clients"),
+                client("mosquitto-insecure", ClientVariants::mosquittoInsecure, "mosquitto_pub", "mosquitto-clients"),
+                client("openssl", () -> ProcessClient.load("openssl-s_client"), "openssl", "openssl"),
+                client("openssl-noservername", ClientVariants::opensslWithoutSni, "openssl", "openssl"),
+                client("aws-iot-device-sdk-java", AwsIotSdkClient::new, null, null),
+                client("paho-java", PahoJavaClient::new, null, null),
+                client("mqttjs", () -> ProcessClient.load("src/test/resources/clients/mqttjs-alpn.json"), "node", "nodejs"),
+                client("mqttjs-no-alpn", () -> ProcessClient.load("src/test/resources/clients/mqttjs-noalpn.json"), "node", "nodejs"),
+                client("mbedtls-c", RealClientsMatrixTest::mbedtlsClient, "gcc", "gcc libmbedtls-dev"));
+    }
+
+    private static Arguments client(String id, Supplier<ClientUnderTest> factory, String program, String debianPackages) {
+        return Arguments.of(id, factory, program, debianPackages);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void real_client_gets_its_expected_verdicts(String id, Supplier<ClientUnderTest> factory, String program,
+            String debianPackages) throws Exception {
+        if (program != null) {
+            RealPeer.require(program, debianPackages);
+        }
+        requireEndpointOnLoopback();
+        if (id.startsWith("mqttjs")) {
+            requireNodeModules();
+        }
+        JsonNode expected = expectations.path("clients").path(id);
+        assertTrue(expected.isObject(), "no expectations for " + id + " in real-clients-expectations.json");
+
+        ClientUnderTest client = factory.get();
+        DisabledCases disabled = client instanceof ProcessClient process ? process.disabled() : DisabledCases.NONE;
+        Path results = OUT.resolve(id);
+        ConformanceSettings settings = ConformanceSettings.fromProperties(Map.of("conformance.results-dir", results.toString(),
+                "conformance.include", expected.path("include").asText("*")));
+        ConformanceResults run = new ConformanceResults();
+        List<String> mismatches = new ArrayList<>();
+        try (ConformanceEngine engine = ConformanceEngine.start(settings, Map.of("broker.pki-dir",
+                Path.of("target", "real-clients-pki").toAbsolutePath().toString()), client, disabled)) {
+            for (ConformanceCase conformanceCase : engine.cases()) {
+                CaseResult result = engine.run(conformanceCase);
+                run.add(result);
+                String want = expectedVerdict(expected, conformanceCase.id());
+                if (!want.equals(result.verdict().name())) {
+                    mismatches.add(conformanceCase.id() + ": want " + want + ", got " + result.verdict() + " (" + result.observed()
+                            + result.reason() + ")");
+                }
+            }
+            Path file = run.write(results, engine);
+            MatrixWriter.write(MatrixBuilder.fromResults(file), results);
+        }
+        assertEquals(List.of(), mismatches, id + ": verdicts differ from real-clients-expectations.json");
+    }
+
+    /** The verdict the expectations file gives a case: the first matching entry, else the client's default. */
+    static String expectedVerdict(JsonNode client, String caseId) {
+        for (Iterator<JsonNode> entries = client.path("expect").elements(); entries.hasNext();) {
+            JsonNode entry = entries.next();
+            if (ConformanceSettings.globMatches(entry.path("cases").asText(), caseId)) {
+                assertTrue(!entry.path("reason").asText().isBlank(), "every expectation carries its reason: " + entry);
+                return entry.path("verdict").asText();
+            }
+        }
+        return client.path("otherwise").asText("PASS");
+    }
+
+    private static ClientUnderTest mbedtlsClient() {
+        Path binary = Path.of("target", "mbedtls-client");
+        RealPeer.Result build = RealPeer.run(Duration.ofMinutes(1), List.of("gcc", "-O1", "-Wall", "-o", binary.toString(),
+                "src/test/clients/mbedtls/client.c", "-lmbedtls", "-lmbedx509", "-lmbedcrypto"));
+        assertEquals(0, build.exitCode(), "the mbedTLS client must build (apt-get install libmbedtls-dev):\n" + build);
+        return ProcessClient.load("src/test/resources/clients/mbedtls.json");
+    }
+
+    private static void requireNodeModules() {
+        if (!Files.exists(Path.of("src/test/clients/mqttjs/node_modules/mqtt/package.json"))) {
+            String message = "MQTT.js is not installed: npm ci --prefix reports/src/test/clients/mqttjs (.ci/run does this)";
+            if ("1".equals(System.getenv(RealPeer.REQUIRE_PEERS_ENV))) {
+                throw new AssertionError(message);
+            }
+            Assumptions.abort(message);
+        }
+    }
+
+    static void requireEndpointOnLoopback() {
+        RealPeer.requireResolvesToLoopback(io.alpnlab.certs.PkiSettings.DEFAULT_ENDPOINT);
+    }
+}
