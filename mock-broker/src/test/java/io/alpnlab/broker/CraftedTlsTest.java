@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.alpnlab.broker.observe.ConnectionRecord;
 import io.alpnlab.broker.observe.Verdict;
 import io.alpnlab.broker.testing.BrokerFixture;
+import io.alpnlab.broker.testing.SharedBrokerTest;
 import io.alpnlab.testing.RealPeer;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -20,9 +21,6 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,26 +28,7 @@ import org.junit.jupiter.api.Test;
  * asked for, half a ClientHello, a malformed one, plain MQTT on a TLS port. The one place in the
  * project where TLS bytes are written by hand, on purpose.
  */
-class CraftedTlsTest {
-
-    private static final String E = BrokerFixture.ENDPOINT;
-    static BrokerFixture fixture;
-
-    @BeforeAll
-    static void start() {
-        fixture = BrokerFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fixture.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        fixture.broker().recorder().clear();
-        fixture.broker().plan().reset();
-    }
+class CraftedTlsTest extends SharedBrokerTest {
 
     /** A minimal, valid TLS 1.2 ClientHello with SNI and no ALPN, offering one suite BC and AWS both have. */
     static byte[] clientHelloTls12() {

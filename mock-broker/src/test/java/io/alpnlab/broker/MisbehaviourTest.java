@@ -11,35 +11,13 @@ import io.alpnlab.broker.observe.ConnectionRecord;
 import io.alpnlab.broker.observe.Verdict;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.rules.Outcome;
-import io.alpnlab.broker.testing.BrokerFixture;
+import io.alpnlab.broker.testing.SharedBrokerTest;
 import io.alpnlab.testing.RealPeer;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Each deliberate server misbehaviour, observed by openssl and judged in the broker's record. */
-class MisbehaviourTest {
-
-    private static final String E = BrokerFixture.ENDPOINT;
-    static BrokerFixture fixture;
-
-    @BeforeAll
-    static void start() {
-        fixture = BrokerFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fixture.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        fixture.broker().recorder().clear();
-        fixture.broker().plan().reset();
-    }
+class MisbehaviourTest extends SharedBrokerTest {
 
     private void misbehave(String... names) {
         fixture.broker().plan().forNextConnections(null, 1, Misbehaviours.parse(List.of(names)));

@@ -16,6 +16,7 @@ import io.alpnlab.broker.registry.DeviceStatus;
 import io.alpnlab.broker.registry.RegisteredDevice;
 import io.alpnlab.broker.rules.Outcome;
 import io.alpnlab.broker.testing.BrokerFixture;
+import io.alpnlab.broker.testing.SharedBrokerTest;
 import io.alpnlab.broker.testing.TestMqttClient;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
@@ -33,36 +34,15 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * AWS IoT Core's MQTT rules, each at its boundary, over real TLS connections to the 8883 listener
  * (and 443 where ALPN matters). Keep-alive times are scaled by 0.01 in the fixture.
  */
-class MqttRulesTest {
+class MqttRulesTest extends SharedBrokerTest {
 
     private static final String MQTT_ALPN = "x-amzn-mqtt-ca";
-    static BrokerFixture fixture;
-
-    @BeforeAll
-    static void start() {
-        fixture = BrokerFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fixture.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        fixture.broker().recorder().clear();
-        fixture.broker().plan().reset();
-        fixture.broker().context().setProfile(Profile.awsDefault(List.of(BrokerFixture.ENDPOINT)));
-    }
 
     private static int port() {
         return fixture.port(ListenerRole.MQTT_8883);

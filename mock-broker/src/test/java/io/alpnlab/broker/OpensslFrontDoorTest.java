@@ -13,14 +13,11 @@ import io.alpnlab.broker.observe.Verdict;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceStatus;
 import io.alpnlab.broker.rules.Outcome;
-import io.alpnlab.broker.testing.BrokerFixture;
+import io.alpnlab.broker.testing.SharedBrokerTest;
 import io.alpnlab.certs.DeviceCertificateVariant;
 import io.alpnlab.certs.KeyType;
 import io.alpnlab.testing.RealPeer;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,27 +25,7 @@ import org.junit.jupiter.api.Test;
  * Each case checks both sides: what openssl printed (-msg shows every handshake message, so the
  * CertificateRequest's presence is seen from the client) and the broker's record.
  */
-class OpensslFrontDoorTest {
-
-    private static final String E = BrokerFixture.ENDPOINT;
-    static BrokerFixture fixture;
-
-    @BeforeAll
-    static void start() {
-        fixture = BrokerFixture.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        fixture.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        fixture.broker().recorder().clear();
-        fixture.broker().plan().reset();
-        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)));
-    }
+class OpensslFrontDoorTest extends SharedBrokerTest {
 
     private int port(ListenerRole role) {
         return fixture.port(role);
