@@ -42,7 +42,6 @@ import org.junit.jupiter.api.Test;
  */
 class MqttRulesTest extends SharedBrokerTest {
 
-
     private static int port() {
         return fixture.port(ListenerRole.MQTT_8883);
     }
