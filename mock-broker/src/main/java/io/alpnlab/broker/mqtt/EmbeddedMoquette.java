@@ -5,6 +5,8 @@ import io.moquette.broker.config.MemoryConfig;
 import io.moquette.broker.security.IAuthenticator;
 import io.moquette.broker.security.IAuthorizatorPolicy;
 import io.moquette.broker.subscriptions.Topic;
+import io.moquette.interception.AbstractInterceptHandler;
+import io.moquette.interception.messages.InterceptConnectMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -14,9 +16,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.Collections;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,11 +37,13 @@ public final class EmbeddedMoquette implements MqttBackend {
     private Server server;
     private final String password;
     private final InetSocketAddress address;
+    private final SessionReadiness readiness;
 
-    private EmbeddedMoquette(Server server, String password, InetSocketAddress address) {
+    private EmbeddedMoquette(Server server, String password, InetSocketAddress address, SessionReadiness readiness) {
         this.server = server;
         this.password = password;
         this.address = address;
+        this.readiness = readiness;
     }
 
     public static EmbeddedMoquette start() {
@@ -47,14 +54,15 @@ public final class EmbeddedMoquette implements MqttBackend {
         for (int attempt = 1; attempt <= 3; attempt++) {
             int port = freeLoopbackPort();
             Server server = new Server();
+            SessionReadiness readiness = new SessionReadiness();
             try {
-                server.startServer(new MemoryConfig(properties(port)), Collections.emptyList(), null,
+                server.startServer(new MemoryConfig(properties(port)), List.of(readiness), null,
                         new FrontDoorOnly(password), new AllowAll());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot start the embedded Moquette", e);
             }
             if (accepting(port)) {
-                return new EmbeddedMoquette(server, password, new InetSocketAddress("127.0.0.1", port));
+                return new EmbeddedMoquette(server, password, new InetSocketAddress("127.0.0.1", port), readiness);
             }
             server.stopServer();
             failure = new IllegalStateException("the embedded Moquette did not start listening on 127.0.0.1:" + port);
@@ -122,6 +130,17 @@ public final class EmbeddedMoquette implements MqttBackend {
         return password;
     }
 
+    /**
+     * Moquette 0.17 puts the CONNACK on the wire before it marks the connection connected (the mark is
+     * set by a write listener added from its session thread after the write may already be done), and
+     * drops a SUBSCRIBE that comes in between. Its connect interceptor runs after the mark, so the
+     * front door waits for that before it relays the CONNACK.
+     */
+    @Override
+    public CompletableFuture<Void> sessionReady(String clientId) {
+        return readiness.await(clientId);
+    }
+
     @Override
     public String describe() {
         return "embedded Moquette on " + address.getHostString() + ":" + address.getPort();
@@ -132,6 +151,45 @@ public final class EmbeddedMoquette implements MqttBackend {
         if (server != null) {
             server.stopServer();
             server = null;
+        }
+    }
+
+    /** Completes the futures waiting for a client ID when Moquette reports that client connected. */
+    static final class SessionReadiness extends AbstractInterceptHandler {
+        private final ConcurrentHashMap<String, Set<CompletableFuture<Void>>> waiting = new ConcurrentHashMap<>();
+
+        CompletableFuture<Void> await(String clientId) {
+            CompletableFuture<Void> ready = new CompletableFuture<>();
+            waiting.computeIfAbsent(clientId, id -> ConcurrentHashMap.newKeySet()).add(ready);
+            // Cancelled or timed out: forget it, so closed connections leave nothing behind.
+            ready.whenComplete((done, failure) -> waiting.computeIfPresent(clientId, (id, futures) -> {
+                futures.remove(ready);
+                return futures.isEmpty() ? null : futures;
+            }));
+            return ready;
+        }
+
+        @Override
+        public void onConnect(InterceptConnectMessage message) {
+            Set<CompletableFuture<Void>> futures = waiting.remove(message.getClientID());
+            if (futures != null) {
+                futures.forEach(ready -> ready.complete(null));
+            }
+        }
+
+        @Override
+        public String getID() {
+            return "alpnlab-session-readiness";
+        }
+
+        @Override
+        public Class<?>[] getInterceptedMessageTypes() {
+            return new Class<?>[] {InterceptConnectMessage.class};
+        }
+
+        @Override
+        public void onSessionLoopError(Throwable error) {
+            // Moquette logs its own session-loop errors; readiness has nothing to add.
         }
     }
 

@@ -1,6 +1,7 @@
 package io.alpnlab.broker.mqtt;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The MQTT broker behind the front door that keeps sessions, subscriptions and retained messages:
@@ -16,6 +17,15 @@ public interface MqttBackend extends AutoCloseable {
 
     /** Password for the front door's back-end connections, or null. */
     String password();
+
+    /**
+     * Completes once the back end takes every packet of the session whose CONNECT for this client ID
+     * is about to be sent. Called before that CONNECT; a broker that is ready when its CONNACK is on
+     * the wire (any correct one) returns a completed future. Cancelling it forgets it.
+     */
+    default CompletableFuture<Void> sessionReady(String clientId) {
+        return CompletableFuture.completedFuture(null);
+    }
 
     /** One line for logs and the start-up banner, without secrets. */
     String describe();
