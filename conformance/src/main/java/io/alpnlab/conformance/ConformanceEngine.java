@@ -83,7 +83,8 @@ public final class ConformanceEngine implements AutoCloseable {
             passive.attach(broker);
         }
         LOG.info("conformance settings: {}; broker: {}", settings.describe(), brokerSettings.describe());
-        LOG.info("client under test: {} {} (time scale {})", client.name(), client.version(), scale);
+        LOG.info("client under test: {} {} (time scale {}){}", client.name(), client.version(), scale,
+                client.configuration().isEmpty() ? "" : ", built with " + client.configuration());
         return new ConformanceEngine(settings, brokerSettings, client, disabled, broker, files, scale, host);
     }
 
@@ -254,8 +255,10 @@ public final class ConformanceEngine implements AutoCloseable {
         } else {
             verdict = Verdict.PASS;
         }
+        String cause = verdict == Verdict.FAIL ? conformanceCase.explain(client.configuration()) : "";
+        String hint = cause.isEmpty() ? conformanceCase.hint() : "cause: " + cause + ". " + conformanceCase.hint();
         return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected,
-                clientSide == null ? observed : clientSide + "; " + broker.observed(), conformanceCase.hint(),
+                clientSide == null ? observed : clientSide + "; " + broker.observed(), hint,
                 verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration);
     }
 

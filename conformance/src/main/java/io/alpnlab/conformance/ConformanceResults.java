@@ -57,6 +57,8 @@ public final class ConformanceResults {
         client.put("name", engine.client().name());
         client.put("version", engine.client().version());
         client.put("scalesTime", engine.client().scalesTime());
+        ObjectNode configuration = client.putObject("configuration");
+        engine.client().configuration().forEach(configuration::put);
         ObjectNode broker = root.putObject("broker");
         broker.put("profile", "aws-2022-docs+observed");
         engine.brokerSettings().describe().forEach(broker::put);

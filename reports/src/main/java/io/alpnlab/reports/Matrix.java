@@ -18,10 +18,16 @@ import java.util.Map;
  * @param broker the broker profile and settings of the run
  * @param summary how many rules got each verdict
  * @param rules one row per rule
+ * @param clientConfiguration how the client reports it is built (a device agent's TLS library, SNI and ALPN
+ *     support, record buffers); empty when it says nothing (added in schema version 1, absent in older files)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Matrix(String schema, int schemaVersion, String client, String clientVersion, String date, String suiteVersion,
-        Map<String, String> broker, Map<String, Integer> summary, List<Row> rules) {
+        Map<String, String> broker, Map<String, Integer> summary, List<Row> rules, Map<String, String> clientConfiguration) {
+
+    public Matrix {
+        clientConfiguration = clientConfiguration == null ? Map.of() : clientConfiguration;
+    }
 
     public static final String SCHEMA = "alpnlab-conformance-matrix";
     public static final int SCHEMA_VERSION = 1;

@@ -69,10 +69,13 @@ public final class MatrixBuilder {
         Map<String, String> broker = new TreeMap<>();
         root.path("broker").fields().forEachRemaining(field -> broker.put(field.getKey(), field.getValue().asText()));
         broker.put("timeScale", root.path("timeScale").asText());
+        Map<String, String> clientConfiguration = new LinkedHashMap<>();
+        root.path("client").path("configuration").fields()
+                .forEachRemaining(field -> clientConfiguration.put(field.getKey(), field.getValue().asText()));
         Map<String, Integer> summaryByName = new LinkedHashMap<>();
         summary.forEach((verdict, count) -> summaryByName.put(verdict.name(), count));
         return new Matrix(Matrix.SCHEMA, Matrix.SCHEMA_VERSION, root.path("client").path("name").asText(),
                 root.path("client").path("version").asText(), root.path("finishedAt").asText(),
-                root.path("suiteVersion").asText(), broker, summaryByName, rows);
+                root.path("suiteVersion").asText(), broker, summaryByName, rows, clientConfiguration);
     }
 }

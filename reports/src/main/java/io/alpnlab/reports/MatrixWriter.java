@@ -68,6 +68,11 @@ public final class MatrixWriter {
             }
             text.append(" |\n");
         }
+        if (!matrix.clientConfiguration().isEmpty()) {
+            text.append("\nClient configuration: ");
+            matrix.clientConfiguration().forEach((key, value) -> text.append('`').append(key).append('=').append(value).append("` "));
+            text.append('\n');
+        }
         text.append("\n<details><summary>Broker profile and settings</summary>\n\n");
         matrix.broker().forEach((key, value) -> text.append("- `").append(key).append("`: ").append(value).append('\n'));
         text.append("\n</details>\n");
@@ -94,6 +99,13 @@ public final class MatrixWriter {
             broker.append("<tr><td>").append(escape(entry.getKey())).append("</td><td>").append(escape(entry.getValue()))
                     .append("</td></tr>");
         }
+        StringBuilder configuration = new StringBuilder();
+        if (!matrix.clientConfiguration().isEmpty()) {
+            configuration.append("<h2>Client configuration</h2><table>");
+            matrix.clientConfiguration().forEach((key, value) -> configuration.append("<tr><td>").append(escape(key))
+                    .append("</td><td>").append(escape(value)).append("</td></tr>"));
+            configuration.append("</table>");
+        }
         return """
                 <!DOCTYPE html>
                 <html lang="en"><head><meta charset="utf-8"><title>Conformance: %s</title>
@@ -108,10 +120,11 @@ public final class MatrixWriter {
                 <p>Suite %s, %s. %s</p>
                 <table><tr><th>Rule</th><th>Provenance</th><th>Verdict</th><th>Cases</th></tr>
                 %s</table>
+                %s
                 <h2>Broker profile and settings</h2><table>%s</table>
                 </body></html>
                 """.formatted(escape(matrix.client()), escape(matrix.client()), escape(matrix.clientVersion()),
-                escape(matrix.suiteVersion()), escape(matrix.date()), escape(summaryLine(matrix)), rows, broker);
+                escape(matrix.suiteVersion()), escape(matrix.date()), escape(summaryLine(matrix)), rows, configuration, broker);
     }
 
     static String summaryLine(Matrix matrix) {

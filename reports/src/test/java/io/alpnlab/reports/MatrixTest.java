@@ -60,7 +60,7 @@ class MatrixTest {
                                 Matrix.Verdict.PASS, row.cases())
                                 : row.rule().equals("TLS-VERIFY-01") ? new Matrix.Row(row.rule(), row.statement(), row.provenance(),
                                         Matrix.Verdict.FAIL, row.cases()) : row)
-                        .toList());
+                        .toList(), head.clientConfiguration());
         MatrixComparison comparison = MatrixComparison.compare(base, head, Set.of());
         assertEquals(List.of("TLS-SNI-01: pass -> fail"), comparison.newFailures());
         assertEquals(List.of("TLS-VERIFY-01: fail -> pass"), comparison.fixes());

@@ -25,9 +25,45 @@ import java.util.Set;
  * @param hint what a device developer can do about a failure
  * @param needs what the case needs from the client or the run
  * @param assumption what a time-dependent case assumed, for the report; empty otherwise
+ * @param causes client configurations (as a device agent reports them) that explain a failure of this case
  */
 public record ConformanceCase(String id, Rule rule, ListenerRole listener, BrokerSetup misbehaviours, ClientTask.Action action,
-        int qos, Duration budget, ClientExpectation client, Judge judge, String hint, Set<Need> needs, String assumption) {
+        int qos, Duration budget, ClientExpectation client, Judge judge, String hint, Set<Need> needs, String assumption,
+        List<Cause> causes) {
+
+    /**
+     * A build setting of the client that makes this case fail, as the client reports it
+     * ({@link io.alpnlab.conformance.client.ClientUnderTest#configuration()}): when the case fails and
+     * the setting matches, the report names it as the cause.
+     *
+     * @param key the configuration key, e.g. {@code tls_in_record}
+     * @param matches whether the reported value is the cause
+     * @param explanation what it means; {@code {value}} is replaced by the reported value
+     */
+    public record Cause(String key, java.util.function.Predicate<String> matches, String explanation) {
+
+        /** The setting has this value. */
+        public static Cause when(String key, String value, String explanation) {
+            return new Cause(key, value::equals, explanation);
+        }
+
+        /** The setting is a number below the minimum. */
+        public static Cause below(String key, long minimum, String explanation) {
+            return new Cause(key, value -> {
+                try {
+                    return Long.parseLong(value) < minimum;
+                } catch (NumberFormatException notANumber) {
+                    return false;
+                }
+            }, explanation);
+        }
+
+        /** The explanation for the client's configuration, or null when this cause does not apply. */
+        public String explain(java.util.Map<String, String> configuration) {
+            String value = configuration.get(key);
+            return value != null && matches.test(value) ? key + "=" + value + ": " + explanation.replace("{value}", value) : null;
+        }
+    }
 
     /** What the client must report. */
     public enum ClientExpectation {
@@ -79,6 +115,12 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         Objects.requireNonNull(hint);
         needs = Set.copyOf(needs);
         assumption = assumption == null ? "" : assumption;
+        causes = List.copyOf(causes);
+    }
+
+    /** The causes among the client's reported configuration, joined; empty when none applies. */
+    public String explain(java.util.Map<String, String> configuration) {
+        return String.join("; ", causes.stream().map(cause -> cause.explain(configuration)).filter(Objects::nonNull).toList());
     }
 
     public boolean needs(Need need) {
@@ -103,6 +145,7 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         private String hint = "";
         private Set<Need> needs = Set.of();
         private String assumption = "";
+        private List<Cause> causes = List.of();
 
         private Builder(String id, Rule rule) {
             this.id = id;
@@ -159,8 +202,14 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
             return this;
         }
 
+        public Builder explainedBy(Cause... values) {
+            causes = List.of(values);
+            return this;
+        }
+
         public ConformanceCase build() {
-            return new ConformanceCase(id, rule, listener, setup, action, qos, budget, client, judge, hint, needs, assumption);
+            return new ConformanceCase(id, rule, listener, setup, action, qos, budget, client, judge, hint, needs, assumption,
+                    causes);
         }
     }
 

@@ -7,6 +7,8 @@ import static io.alpnlab.conformance.cases.ConformanceCase.ClientExpectation.FAI
 import static io.alpnlab.conformance.cases.ConformanceCase.Need.PASSIVE;
 import static io.alpnlab.conformance.cases.ConformanceCase.named;
 
+import io.alpnlab.conformance.cases.ConformanceCase.Cause;
+
 import io.alpnlab.broker.ListenerRole;
 import io.alpnlab.broker.rules.Rule;
 import io.alpnlab.conformance.client.ClientTask;
@@ -14,6 +16,29 @@ import java.util.List;
 
 /** The TLS cases: ports and ALPN, SNI, versions and suites, certificates, chain sizes and records, verification. */
 public final class TlsCases {
+
+    /*
+     * Record bodies the chain cases need the client to hold: the Certificate message (4-byte handshake
+     * header plus the body certs-gen sizes) arrives in one record, or in 16 KB records for the largest.
+     */
+    static final long AWS_SIZE_RECORD = 4 + 4_991;
+    static final long AWS_SIZE_PLUS_20_RECORD = 4 + 5_989;
+    static final long MAX_RECORD = 16_384;
+
+    private static final Cause NO_SNI = Cause.when("sni", "0", "the client is built without SNI: it never calls"
+            + " mbedtls_ssl_set_hostname, so it sends no server_name and checks no certificate name");
+    private static final Cause ALPN_WIRE_FORMAT = Cause.when("alpn_format", "wire-format", "the client passes its ALPN"
+            + " names in OpenSSL's length-prefixed wire format, so mbedTLS offers a name that starts with a length byte;"
+            + " give mbedtls_ssl_conf_alpn_protocols plain C strings");
+    private static final Cause NO_ALPN = Cause.when("alpn", "0", "the client's TLS library is built without ALPN"
+            + " (MBEDTLS_SSL_ALPN), which port 443 needs");
+    private static final Cause NO_HANDSHAKE_FRAGMENTS = Cause.when("handshake_fragments", "0", "the client's TLS library"
+            + " cannot reassemble a handshake message split over several records (mbedTLS 2.28 cannot)");
+
+    private static Cause inputBuffer(long needed) {
+        return Cause.below("tls_in_record", needed, "the client's TLS input buffer is {value} bytes and this chain needs a"
+                + " record of " + needed + " bytes: raise MBEDTLS_SSL_IN_CONTENT_LEN");
+    }
 
     private TlsCases() {
     }
@@ -26,21 +51,26 @@ public final class TlsCases {
                 named("TLS-443-ALPN-Offered", Rule.TLS_ALPN_01).on(ListenerRole.MULTIPLEX_443).action(ClientTask.Action.CONNECT)
                         .needs(PASSIVE).judge(Judge.check("TLS-ALPN-01").and(Judge.accepted()))
                         .hint("no CONNACK on 443 means your ClientHello offered no ALPN x-amzn-mqtt-ca: AWS then requests no"
-                                + " client certificate; set it (mbedtls_ssl_conf_alpn_protocols, --tls-alpn, ALPNProtocols)").build(),
+                                + " client certificate; set it (mbedtls_ssl_conf_alpn_protocols, --tls-alpn, ALPNProtocols)")
+                        .explainedBy(NO_ALPN, ALPN_WIRE_FORMAT).build(),
                 named("TLS-443-ALPN-PlainName", Rule.TLS_ALPN_06).on(ListenerRole.MULTIPLEX_443).action(ClientTask.Action.CONNECT)
                         .needs(PASSIVE).judge(Judge.neverBroken("TLS-ALPN-06"))
                         .hint("pass the ALPN name as the C string \"x-amzn-mqtt-ca\"; the length byte of OpenSSL's wire format"
-                                + " belongs to OpenSSL only").build(),
+                                + " belongs to OpenSSL only")
+                        .explainedBy(ALPN_WIRE_FORMAT).build(),
                 named("TLS-443-CertificateRequest-Answered", Rule.TLS_CERT_02).on(ListenerRole.MULTIPLEX_443)
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE).judge(Judge.check("TLS-CERT-02"))
-                        .hint("answer the CertificateRequest with the device certificate").build(),
+                        .hint("answer the CertificateRequest with the device certificate")
+                        .explainedBy(NO_ALPN, ALPN_WIRE_FORMAT).build(),
                 named("TLS-SNI-Present", Rule.TLS_SNI_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .judge(Judge.check("TLS-SNI-01"))
                         .hint("set SNI to the endpoint name (mbedtls_ssl_set_hostname); lwIP's MQTT client connects by IP and"
-                                + " sends no SNI unless you set it").build(),
+                                + " sends no SNI unless you set it")
+                        .explainedBy(NO_SNI).build(),
                 named("TLS-SNI-EndpointName", Rule.TLS_SNI_02).action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .judge(Judge.check("TLS-SNI-02"))
-                        .hint("SNI must be the endpoint name, not the IP address you connect to").build(),
+                        .hint("SNI must be the endpoint name, not the IP address you connect to")
+                        .explainedBy(NO_SNI).build(),
                 named("TLS-Version", Rule.TLS_VER_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .judge(Judge.check("TLS-VER-01")).hint("offer TLS 1.2 or 1.3").build(),
                 named("TLS-CipherSuites", Rule.TLS_SUITE_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
@@ -54,10 +84,12 @@ public final class TlsCases {
                 named("TLS-Chain-AwsSize", Rule.TLS_SIZE_01).broker(firstConnections(1, "serve-chain=large"))
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .hint("AWS's Certificate message is 4,991 bytes: give the TLS input buffer room for it"
-                                + " (MBEDTLS_SSL_IN_CONTENT_LEN)").build(),
+                                + " (MBEDTLS_SSL_IN_CONTENT_LEN)")
+                        .explainedBy(inputBuffer(AWS_SIZE_RECORD)).build(),
                 named("TLS-Chain-AwsSizePlus20", Rule.TLS_SIZE_01).broker(firstConnections(1, "serve-chain=large-plus-20"))
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)
-                        .hint("leave headroom above AWS's chain size: certificates change").build(),
+                        .hint("leave headroom above AWS's chain size: certificates change")
+                        .explainedBy(inputBuffer(AWS_SIZE_PLUS_20_RECORD)).build(),
                 named("TLS-Records-Split", Rule.TLS_SIZE_02).broker(firstConnections(1, "split-handshake-records"))
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .judge(run -> run.first() != null && run.first().clientHello() != null
@@ -66,11 +98,13 @@ public final class TlsCases {
                                 && !"TLS 1.2".equals(run.first().clientHello().legacyVersion())
                                 ? Observation.notApplicable("the client offers only TLS 1.3; split records are emulated over TLS 1.2")
                                 : Judge.accepted().judge(run))
-                        .hint("reassemble handshake messages that span several records (mbedTLS 2.28 cannot)").build(),
+                        .hint("reassemble handshake messages that span several records (mbedTLS 2.28 cannot)")
+                        .explainedBy(NO_HANDSHAKE_FRAGMENTS).build(),
                 named("TLS-Records-16K", Rule.TLS_SIZE_03).broker(firstConnections(1, "serve-chain=max-record"))
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .hint("receive 16 KB TLS records: keep the TLS input buffer at 16 KB, or negotiate max_fragment_length")
-                        .build(),
+                        
+                        .explainedBy(inputBuffer(MAX_RECORD), NO_HANDSHAKE_FRAGMENTS).build(),
                 named("TLS-Verify-Expired", Rule.TLS_VERIFY_01).broker(everyConnection("serve-chain=expired"))
                         .action(ClientTask.Action.CONNECT).client(FAIL).needs(PASSIVE)
                         .judge(Judge.clientRefusedServer("TLS-VERIFY-01"))

@@ -29,14 +29,20 @@ public final class AgentClient implements ClientUnderTest {
     private final String name;
     private final String version;
     private final boolean scalesTime;
+    private final Map<String, String> configuration;
 
-    private AgentClient(Socket socket, BufferedReader in, Writer out, String name, String version, boolean scalesTime) {
+    /** HELLO fields with a meaning of their own; every other field is the device's build configuration. */
+    private static final java.util.Set<String> HELLO_FIELDS = java.util.Set.of("protocol", "name", "version", "scales_time");
+
+    private AgentClient(Socket socket, BufferedReader in, Writer out, String name, String version, boolean scalesTime,
+            Map<String, String> configuration) {
         this.socket = socket;
         this.in = in;
         this.out = out;
         this.name = name;
         this.version = version;
         this.scalesTime = scalesTime;
+        this.configuration = configuration;
     }
 
     /** Connects to {@code host[:port]} (port 7883 by default) and reads the agent's HELLO. */
@@ -63,8 +69,11 @@ public final class AgentClient implements ClientUnderTest {
                 throw new IllegalStateException("the agent at " + target + " greeted with '" + greeting + "', expected HELLO "
                         + AgentProtocol.VERSION);
             }
+            Map<String, String> configuration = new LinkedHashMap<>(hello.fields());
+            configuration.keySet().removeAll(HELLO_FIELDS);
             return new AgentClient(socket, in, out, hello.fields().getOrDefault("name", "agent at " + target),
-                    hello.fields().getOrDefault("version", ""), "1".equals(hello.field("scales_time")));
+                    hello.fields().getOrDefault("version", ""), "1".equals(hello.field("scales_time")),
+                    java.util.Collections.unmodifiableMap(configuration));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot reach the device agent at " + target + ": " + e.getMessage(), e);
         }
@@ -83,6 +92,11 @@ public final class AgentClient implements ClientUnderTest {
     @Override
     public boolean scalesTime() {
         return scalesTime;
+    }
+
+    @Override
+    public Map<String, String> configuration() {
+        return configuration;
     }
 
     @Override

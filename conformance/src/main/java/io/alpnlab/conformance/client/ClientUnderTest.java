@@ -25,6 +25,15 @@ public interface ClientUnderTest extends AutoCloseable {
         return false;
     }
 
+    /**
+     * How the client is built, as it reports it (a device agent's HELLO: TLS library and version, SNI
+     * and ALPN support, record buffer sizes); shown in the report and used to explain failures. Empty
+     * when the client says nothing.
+     */
+    default java.util.Map<String, String> configuration() {
+        return java.util.Map.of();
+    }
+
     /** Runs the task to its end and reports; must not throw for a client-side failure (report it). */
     ClientReport run(ClientTask task) throws InterruptedException;
 

@@ -1,0 +1,139 @@
+package io.alpnlab.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpnlab.broker.BrokerPki;
+import io.alpnlab.broker.BrokerSettings;
+import io.alpnlab.conformance.cases.CaseTables;
+import io.alpnlab.conformance.cases.ConformanceCase;
+import io.alpnlab.conformance.suite.SuiteMain;
+import io.alpnlab.testing.RealPeer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The C agent (agents/c: mbedTLS 2.28, the Pico W's TLS stack) as a device on another host: built with
+ * the system's gcc, started in one network namespace, and judged by the suite from the other, as
+ * {@code mvn verify -Dtarget=<agent address>} would. The conforming build passes every case but the two
+ * its TLS library cannot do; each deliberately wrong build is caught by the case meant for it, with the
+ * cause named from the build configuration the agent reports.
+ */
+class CAgentOverNetworkTest {
+
+    private static final Path AGENT_SOURCES = Path.of("..", "agents", "c").toAbsolutePath().normalize();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    private static TwoHostNetwork network;
+    private static BrokerPki files;
+
+    @BeforeAll
+    static void buildAgentsAndNetwork() {
+        RealPeer.require("make", "make");
+        RealPeer.require("gcc", "gcc");
+        if (!Files.exists(Path.of("/usr/include/mbedtls/ssl.h"))) {
+            RealPeer.require("mbedtls-headers-missing", "libmbedtls-dev");
+        }
+        RealPeer.Result build = RealPeer.run(Duration.ofMinutes(3), List.of("make", "-C", AGENT_SOURCES.toString(),
+                "BUILD=" + dir.resolve("build"), "variants"));
+        assertEquals(0, build.exitCode(), "the C agent builds without a warning (-Werror):\n" + build);
+        network = TwoHostNetwork.create();
+        // The device is given the CA file and its credentials once, before any run, as a real one would be.
+        files = BrokerPki.prepare(BrokerSettings.fromProperties(Map.of("broker.pki-dir", dir.resolve("pki").toString(),
+                "broker.bind", network.labAddress)));
+    }
+
+    @AfterAll
+    static void removeNetwork() {
+        if (network != null) {
+            network.close();
+        }
+    }
+
+    /** Starts the build in the device namespace, runs the selected cases from the lab side, returns verdicts by case. */
+    private static Map<String, JsonNode> judge(String build, String include) throws IOException {
+        String listen = network.deviceAddress + ":7883";
+        try (RealPeer.Running agent = RealPeer.start(TwoHostNetwork.in(network.deviceNamespace,
+                List.of(dir.resolve("build").resolve(build).toString(), "--listen", listen, "--name", build,
+                        "--ca", files.trustBundle().toString(), "--cert", files.deviceCertificate().toString(),
+                        "--key", files.deviceKey().toString())))) {
+            agent.awaitOutput("agent listening on " + listen, Duration.ofSeconds(10));
+            Path results = dir.resolve("results-" + build);
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            RealPeer.Result suite = RealPeer.run(Duration.ofMinutes(4), TwoHostNetwork.in(network.labNamespace, List.of(java,
+                    "-cp", System.getProperty("java.class.path"), "-Dtarget=" + network.deviceAddress,
+                    "-Dbroker.pki-dir=" + dir.resolve("pki"), "-Dconformance.include=" + include,
+                    "-Dconformance.results-dir=" + results, SuiteMain.class.getName())));
+            Path file = results.resolve(ConformanceResults.FILE);
+            assertTrue(Files.exists(file), "the suite wrote no results:\n" + suite + "\nagent:\n" + agent.output());
+            JsonNode report = JSON.readTree(file.toFile());
+            assertEquals(build, report.path("client").path("name").asText());
+            Map<String, JsonNode> byCase = new LinkedHashMap<>();
+            report.path("cases").forEach(result -> byCase.putIfAbsent(result.path("id").asText(), result));
+            return byCase;
+        }
+    }
+
+    private static void assertVerdict(Map<String, JsonNode> results, String caseId, String verdict) {
+        JsonNode result = results.get(caseId);
+        assertTrue(result != null, caseId + " did not run: " + results.keySet());
+        assertEquals(verdict, result.path("verdict").asText(), result.toPrettyString());
+    }
+
+    @Test
+    void conforming_build_passes_every_case_but_the_two_its_tls_library_cannot_do() throws IOException {
+        Map<String, JsonNode> results = judge("alpnlab-agent", "*");
+        for (Map.Entry<String, JsonNode> entry : results.entrySet()) {
+            String expected = entry.getKey().equals("TLS-Records-Split") || entry.getKey().equals("TLS-Records-16K")
+                    ? "FAIL" : "PASS";
+            assertVerdict(results, entry.getKey(), expected);
+        }
+        assertEquals(CaseTables.all().stream().map(ConformanceCase::id).collect(Collectors.toSet()), results.keySet(),
+                "the whole suite ran");
+        for (String limited : List.of("TLS-Records-Split", "TLS-Records-16K")) {
+            assertTrue(results.get(limited).path("hint").asText().contains("handshake_fragments=0"),
+                    "the report names the library's limit as the cause: " + results.get(limited).toPrettyString());
+        }
+    }
+
+    @Test
+    void build_without_sni_fails_the_sni_case_and_the_report_names_the_build_setting() throws IOException {
+        Map<String, JsonNode> results = judge("alpnlab-agent-no-sni", "Sanity-*,TLS-SNI-Present");
+        assertVerdict(results, "TLS-SNI-Present", "FAIL");
+        JsonNode sni = results.get("TLS-SNI-Present");
+        assertTrue(sni.path("observed").asText().contains("no SNI"), sni.toPrettyString());
+        assertTrue(sni.path("hint").asText().contains("sni=0"), sni.toPrettyString());
+    }
+
+    @Test
+    void build_passing_alpn_in_openssl_wire_format_is_caught_on_443() throws IOException {
+        Map<String, JsonNode> results = judge("alpnlab-agent-alpn-wire-format", "TLS-443-ALPN-PlainName,TLS-443-ALPN-Offered");
+        assertVerdict(results, "TLS-443-ALPN-PlainName", "FAIL");
+        assertVerdict(results, "TLS-443-ALPN-Offered", "FAIL");
+        JsonNode plain = results.get("TLS-443-ALPN-PlainName");
+        assertTrue(plain.path("hint").asText().contains("alpn_format=wire-format"), plain.toPrettyString());
+    }
+
+    @Test
+    void build_with_a_4k_record_buffer_fails_the_aws_sized_chain_and_the_report_names_the_buffer() throws IOException {
+        Map<String, JsonNode> results = judge("alpnlab-agent-small-buffer", "Sanity-*,TLS-Chain-AwsSize");
+        assertVerdict(results, "Sanity-Connect-Publish", "PASS");
+        assertVerdict(results, "TLS-Chain-AwsSize", "FAIL");
+        JsonNode chain = results.get("TLS-Chain-AwsSize");
+        assertTrue(chain.path("hint").asText().contains("tls_in_record=4096"), chain.toPrettyString());
+    }
+}
