@@ -37,6 +37,13 @@ import picocli.CommandLine.Spec;
             "", "Port 443 needs root or CAP_NET_BIND_SERVICE; without them use e.g. --port multiplex-443=10443."})
 public final class BrokerCommand implements Callable<Integer> {
 
+    static {
+        // Before the first logger below is made: Logback reads its configuration once, then.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "io/alpnlab/broker/cli-logback.xml");
+        }
+    }
+
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BrokerCommand.class);
 
     @Spec
@@ -95,12 +102,13 @@ public final class BrokerCommand implements Callable<Integer> {
             + " 0 ephemeral, -1 off).")
     private String controlPort;
 
+    @Option(names = "--control-bind", paramLabel = "ADDRESS", description = "Control endpoint address (default: 127.0.0.1)."
+            + " It has no authentication: 0.0.0.0 only inside a container whose port the host publishes on 127.0.0.1.")
+    private String controlBind;
+
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     public static void main(String[] args) {
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "io/alpnlab/broker/cli-logback.xml");
-        }
         int exitCode = commandLine().execute(args);
         if (exitCode != 0) {
             System.exit(exitCode);
@@ -152,6 +160,7 @@ public final class BrokerCommand implements Callable<Integer> {
         put(properties, "registry", registry);
         put(properties, "event-log", eventLog);
         put(properties, "control-port", controlPort);
+        put(properties, "control-bind", controlBind);
         return properties;
     }
 
@@ -193,7 +202,10 @@ public final class BrokerCommand implements Callable<Integer> {
             }
         }
         if (broker.controlPort() >= 0) {
-            out.printf("  control       http://127.0.0.1:%d/connections  (loopback only)%n", broker.controlPort());
+            out.printf("  control       http://%s:%d/connections  (%s)%n", settings.controlBind().isLoopbackAddress()
+                    ? settings.controlBind().getHostAddress() : "127.0.0.1", broker.controlPort(),
+                    settings.controlBind().isLoopbackAddress() ? "loopback only"
+                            : "bound to " + settings.controlBind().getHostAddress() + ": publish it on the host's loopback only");
         }
         if (!settings.misbehaviours().isNone()) {
             out.printf("  misbehaving   %s%n", String.join(", ", settings.misbehaviours().describe()));

@@ -33,14 +33,16 @@ import org.bouncycastle.util.IPAddress;
  * @param upstream {@code mqtt://host:port} of an external broker, or null for the embedded Moquette
  * @param eventLog JSON-lines file of connection records, or null
  * @param controlPort the loopback control endpoint's port; 0 ephemeral, -1 off
+ * @param controlBind the address the control endpoint binds: loopback, or (inside a container, whose
+ *     published port the host keeps on its own loopback) any address
  * @param timing handshake timeout, unauthenticated-MQTT timeout and MQTT time scale
  * @param sessionExpiry default persistent-session expiry
  * @param pkiDir where the test PKI is kept (generated on first use)
  * @param registry registry file or folder, or null to register the generated device certificates
  */
 public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<ListenerRole, Integer> ports, Profile profile,
-        Misbehaviours misbehaviours, String upstream, Path eventLog, int controlPort, BrokerContext.Timing timing,
-        Duration sessionExpiry, Path pkiDir, Path registry) {
+        Misbehaviours misbehaviours, String upstream, Path eventLog, int controlPort, InetAddress controlBind,
+        BrokerContext.Timing timing, Duration sessionExpiry, Path pkiDir, Path registry) {
 
     public static final String PREFIX = "broker.";
 
@@ -65,6 +67,8 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
         keys.put("upstream", new String[] {"", "mqtt://host:port of an existing broker instead of the embedded Moquette"});
         keys.put("event-log", new String[] {"", "JSON-lines file to append every connection record to"});
         keys.put("control-port", new String[] {"9080", "loopback control endpoint port (0: ephemeral, -1: off)"});
+        keys.put("control-bind", new String[] {"127.0.0.1", "address of the control endpoint, which has no authentication:"
+                + " loopback, or 0.0.0.0 inside a container whose port is published to the host's loopback only"});
         keys.put("handshake-timeout-ms", new String[] {"10000", "TLS handshake timeout"});
         keys.put("unauthenticated-timeout-ms", new String[] {"30000", "how long an MQTT client on 443 without ALPN waits for nothing"});
         keys.put("time-scale", new String[] {"1.0", "factor on MQTT protocol times (keep-alive); below 1 for fast tests"});
@@ -114,7 +118,7 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
         return new BrokerSettings(endpoints, reader.parse("bind", BrokerSettings::ipLiteral), ports, profile,
                 reader.parse("misbehave", text -> Misbehaviours.parse(text.isEmpty() ? List.of() : Arrays.asList(text.split(",")))),
                 upstream.isEmpty() ? null : upstream, eventLog.isEmpty() ? null : Path.of(eventLog),
-                reader.integer("control-port", -1, 65535), timing,
+                reader.integer("control-port", -1, 65535), reader.parse("control-bind", BrokerSettings::ipLiteral), timing,
                 Duration.ofSeconds(reader.integer("session-expiry-s", 0, (int) MqttPolicy.MAX_SESSION_EXPIRY.toSeconds())),
                 Path.of(reader.text("pki-dir")), registry.isEmpty() ? null : Path.of(registry));
     }
@@ -133,6 +137,9 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
         shown.put("misbehave", String.join(",", misbehaviours.describe()));
         shown.put("upstream", upstream == null ? "(embedded Moquette)" : upstream);
         shown.put("time-scale", Double.toString(timing.scale()));
+        if (!controlBind.isLoopbackAddress()) {
+            shown.put("control-bind", controlBind.getHostAddress());
+        }
         return shown;
     }
 

@@ -153,6 +153,7 @@ public final class MockBroker implements AutoCloseable {
         private MqttBackend backend;
         private Duration defaultSessionExpiry = MqttPolicy.DEFAULT_SESSION_EXPIRY;
         private int controlPort = -1;
+        private InetAddress controlBind = InetAddress.getLoopbackAddress();
 
         private Builder(TestPki pki) {
             this.pki = Objects.requireNonNull(pki);
@@ -227,6 +228,15 @@ public final class MockBroker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The control endpoint's address. It has no authentication: anything but loopback is for a
+         * container, whose published port the host keeps on its own loopback address.
+         */
+        public Builder controlBind(InetAddress value) {
+            controlBind = Objects.requireNonNull(value);
+            return this;
+        }
+
         /** Applies every setting read from {@code broker.*} properties. */
         public Builder settings(BrokerSettings settings) {
             profile(settings.profile());
@@ -236,6 +246,7 @@ public final class MockBroker implements AutoCloseable {
             eventLog(settings.eventLog());
             defaultSessionExpiry(settings.sessionExpiry());
             controlPort(settings.controlPort());
+            controlBind(settings.controlBind());
             plan.setDefaults(settings.misbehaviours());
             if (settings.upstream() != null) {
                 backend(ExternalBroker.parse(settings.upstream()));
@@ -301,9 +312,8 @@ public final class MockBroker implements AutoCloseable {
                     }
                 }
                 if (controlPort >= 0) {
-                    // Loopback only, whatever the listeners bind: the endpoint has no authentication.
-                    ControlServer control = ControlServer.start(context, broker.group, InetAddress.getLoopbackAddress(),
-                            controlPort);
+                    // Loopback unless told otherwise (a container), whatever the listeners bind: no authentication.
+                    ControlServer control = ControlServer.startInContainer(context, broker.group, controlBind, controlPort);
                     broker.own(control);
                     broker.control = control;
                 }

@@ -1,6 +1,7 @@
 package io.alpnlab.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alpnlab.testing.RealPeer;
@@ -51,6 +52,9 @@ class BrokerCommandTest {
             RealPeer.Result publish = RealPeer.run(Duration.ofSeconds(20), List.of(mosquitto.group(1).split(" ")));
             assertTrue(publish.stdout().contains("received PUBACK"), publish.toString());
             assertTrue(broker.awaitOutput("ACCEPTED TLS-ALPN-01", Duration.ofSeconds(10)).contains("conn#"));
+            // The command line's own logging configuration applies (one INFO line per connection), not
+            // Logback's default, which prints every library's DEBUG lines.
+            assertFalse(broker.output().contains(" DEBUG "), broker.output());
         }
     }
 

@@ -48,7 +48,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The broker's control endpoint for suites running in another process: read connection records,
  * change the device registry, switch behaviours. HTTP without authentication, which is safe only
- * because it binds a loopback address and refuses any other peer; both are enforced here.
+ * because it binds a loopback address and refuses any other peer; both are enforced here. The one
+ * exception is a container: there it binds the container's own interfaces, and the host publishes its
+ * port on the host's loopback only (the image's documentation and MockBrokerContainer do so).
  *
  * <pre>
  * GET    /health                      {"status":"ok"}
@@ -75,17 +77,38 @@ public final class ControlServer implements AutoCloseable {
         this.channel = channel;
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ControlServer.class);
+
+    /** On a loopback address, refusing any other peer. */
     public static ControlServer start(BrokerContext broker, EventLoopGroup group, InetAddress address, int port) {
         if (!address.isLoopbackAddress()) {
             throw new IllegalArgumentException("the control endpoint has no authentication and binds loopback only, not "
-                    + address.getHostAddress());
+                    + address.getHostAddress() + " (inside a container, say broker.control-bind explicitly)");
         }
+        return bind(broker, group, address, port, true);
+    }
+
+    /**
+     * On any address, for a container: the operator said so ({@code broker.control-bind}), and the host
+     * must publish the port on its own loopback only.
+     */
+    public static ControlServer startInContainer(BrokerContext broker, EventLoopGroup group, InetAddress address, int port) {
+        if (address.isLoopbackAddress()) {
+            return start(broker, group, address, port);
+        }
+        LOG.warn("the control endpoint has no authentication and listens on {}: publish its port to 127.0.0.1 only"
+                + " (docker run -p 127.0.0.1:9080:9080)", address.getHostAddress());
+        return bind(broker, group, address, port, false);
+    }
+
+    private static ControlServer bind(BrokerContext broker, EventLoopGroup group, InetAddress address, int port,
+            boolean loopbackOnly) {
         ControlServer[] holder = new ControlServer[1];
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel socket) {
-                        if (!socket.remoteAddress().getAddress().isLoopbackAddress()) {
+                        if (loopbackOnly && !socket.remoteAddress().getAddress().isLoopbackAddress()) {
                             socket.close();
                             return;
                         }
