@@ -29,13 +29,26 @@ copy_libraries() {
   done
 }
 
+# docker build, quiet unless it fails (the legacy builder's deprecation notice is noise here).
+docker_build() {
+  local tag="$1" context="$2"; shift 2
+  local log
+  log="$(mktemp)"
+  if ! docker build -t "$tag" "$@" "$context" > "$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    die "docker build of $tag failed"
+  fi
+  rm -f "$log"
+  echo "built $tag"
+}
+
 build_scratch() {
   local tag="$1" root="$2"
   mkdir -p "$root/tmp"
   chmod 1777 "$root/tmp"
   printf 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/opt/java/openjdk/bin:/usr/bin:/bin\n' > "$(dirname "$root")/Dockerfile"
-  docker build -q -t "$tag" "$(dirname "$root")" > /dev/null
-  echo "built $tag"
+  docker_build "$tag" "$(dirname "$root")"
 }
 
 runtime() {
@@ -65,8 +78,7 @@ mock_broker() {
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
   cp "$jar" "$work/mock-broker.jar"
-  docker build -q --build-arg JAVA_IMAGE="$runtime_tag" -f "$here/mock-broker/Dockerfile" -t "$broker_tag" "$work" > /dev/null
-  echo "built $broker_tag"
+  docker_build "$broker_tag" "$work" --build-arg JAVA_IMAGE="$runtime_tag" -f "$here/mock-broker/Dockerfile"
 }
 
 programs() {

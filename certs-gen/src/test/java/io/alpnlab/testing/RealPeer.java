@@ -28,13 +28,22 @@ public final class RealPeer {
     private RealPeer() {
     }
 
-    /** The program's path, or the test is skipped (failed in CI) naming the Debian package to install. */
-    public static Path require(String program, String debianPackage) {
+    /** The program on the PATH, or null. */
+    public static Path which(String program) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
             Path candidate = Path.of(dir, program);
             if (Files.isExecutable(candidate)) {
                 return candidate;
             }
+        }
+        return null;
+    }
+
+    /** The program's path, or the test is skipped (failed in CI) naming the Debian package to install. */
+    public static Path require(String program, String debianPackage) {
+        Path found = which(program);
+        if (found != null) {
+            return found;
         }
         String message = program + " is not installed; install it with: apt-get install " + debianPackage
                 + " (.ci/run does this)";

@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
  * is the documented short form of {@code conformance.target}). Unknown keys and bad values are errors.
  *
  * @param client which client is judged: {@code reference}, {@code reference:<defect>}, {@code java:<class>},
- *     {@code service}, {@code process:<config.json>}, {@code agent} or {@code passive}
+ *     {@code service}, {@code process:<config.json>}, {@code container:<config.json>}, {@code agent} or {@code passive}
  * @param target the device agent's {@code host[:port]} (agent and passive modes), or null
  * @param include case ID globs to run (empty: all)
  * @param exclude case ID globs to skip
@@ -36,7 +36,7 @@ public record ConformanceSettings(String client, String target, List<String> inc
 
     static {
         KEYS.put("client", new String[] {"reference", "reference | reference:<defect> | java:<class> | service"
-                + " | process:<config.json> | agent | passive"});
+                + " | process:<config.json> | container:<config.json> | agent | passive"});
         KEYS.put("target", new String[] {"", "device agent host[:port] (-Dtarget= is the short form)"});
         KEYS.put("include", new String[] {"", "case ID globs to run, comma-separated"});
         KEYS.put("exclude", new String[] {"", "case ID globs to skip, comma-separated"});

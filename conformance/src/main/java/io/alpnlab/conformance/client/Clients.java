@@ -39,6 +39,10 @@ public final class Clients {
             ProcessClient process = ProcessClient.load(spec.substring("process:".length()));
             return new Selected(process, process.disabled());
         }
+        if (spec.startsWith("container:")) {
+            ProcessClient container = ProcessClient.loadContainer(spec.substring("container:".length()));
+            return new Selected(container, container.disabled());
+        }
         if (spec.equals("agent")) {
             return new Selected(AgentClient.connect(settings.target()), DisabledCases.NONE);
         }
@@ -46,7 +50,7 @@ public final class Clients {
             return new Selected(new PassiveClient(settings.target()), DisabledCases.NONE);
         }
         throw new IllegalArgumentException("conformance.client='" + spec + "' is not one of reference, reference:<defect>,"
-                + " java:<class>, service, process:<config.json>, agent, passive");
+                + " java:<class>, service, process:<config.json>, container:<config.json>, agent, passive");
     }
 
     private static ClientUnderTest instantiate(String className) {

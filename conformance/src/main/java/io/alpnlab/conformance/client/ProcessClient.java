@@ -4,15 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,9 +44,11 @@ public final class ProcessClient implements ClientUnderTest {
     private final Map<String, String> errorMap;
     private final DisabledCases disabled;
     private final String persistentFlag;
+    private final CommandLauncher launcher;
 
     ProcessClient(String name, String version, Map<String, List<String>> commands, Map<String, String> errorMap,
-            DisabledCases disabled, String persistentFlag) {
+            DisabledCases disabled, String persistentFlag, CommandLauncher launcher) {
+        this.launcher = launcher;
         this.name = name;
         this.version = version;
         this.commands = commands;
@@ -75,13 +74,7 @@ public final class ProcessClient implements ClientUnderTest {
             }
         }
         Path file = Path.of(nameOrPath);
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": not a readable JSON client description (" + e.getMessage() + ")", e);
-        }
-        return parse(root, file.toString());
+        return parse(readJson(file), file.toString());
     }
 
     /** The JSON of a built-in description, for tools that derive variants of it. */
@@ -101,7 +94,31 @@ public final class ProcessClient implements ClientUnderTest {
         return parse(root, source);
     }
 
+    /**
+     * A client whose commands run in a container image ({@code container:<description.json>}): the
+     * description's {@code "image"}, with the same commands and placeholders as on this machine.
+     */
+    public static ProcessClient loadContainer(String path) {
+        JsonNode root = readJson(Path.of(path));
+        if (!root.path("image").isTextual() || root.path("image").asText().isBlank()) {
+            throw new IllegalArgumentException(path + ": a container client needs \"image\" (the image to run its commands in)");
+        }
+        return parse(root, path, new ContainerLauncher(root.get("image").asText()));
+    }
+
+    private static JsonNode readJson(Path file) {
+        try {
+            return new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": not a readable JSON client description (" + e.getMessage() + ")", e);
+        }
+    }
+
     private static ProcessClient parse(JsonNode root, String file) {
+        return parse(root, file, CommandLauncher.LOCAL);
+    }
+
+    private static ProcessClient parse(JsonNode root, String file, CommandLauncher launcher) {
         if (!root.path("name").isTextual() || !root.path("commands").isObject()) {
             throw new IllegalArgumentException(file + ": needs \"name\" (text) and \"commands\" (object of argument arrays)");
         }
@@ -124,11 +141,11 @@ public final class ProcessClient implements ClientUnderTest {
         root.path("disabled").fields().forEachRemaining(entry -> disabled.put(entry.getKey(), entry.getValue().asText()));
         String version = "";
         if (root.has("versionCommand")) {
-            version = probeVersion(strings(root.get("versionCommand"), file + ": versionCommand"),
+            version = probeVersion(launcher, strings(root.get("versionCommand"), file + ": versionCommand"),
                     Pattern.compile(root.path("versionPattern").asText("(\\S+)")));
         }
         return new ProcessClient(root.get("name").asText(), version, commands, errorMap, new DisabledCases(disabled),
-                root.path("persistentFlag").asText(""));
+                root.path("persistentFlag").asText(""), launcher);
     }
 
     private static List<String> strings(JsonNode node, String where) {
@@ -140,16 +157,11 @@ public final class ProcessClient implements ClientUnderTest {
         return values;
     }
 
-    private static String probeVersion(List<String> command, Pattern pattern) {
+    private static String probeVersion(CommandLauncher launcher, List<String> command, Pattern pattern) {
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            process.getOutputStream().close();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            process.waitFor(10, TimeUnit.SECONDS);
-            Matcher matcher = pattern.matcher(output);
+            CommandLauncher.Execution probe = launcher.run(command, null, Duration.ofSeconds(30));
+            Matcher matcher = pattern.matcher(probe.stdout() + probe.stderr());
             return matcher.find() ? matcher.group(1) : "";
-        } catch (IOException e) {
-            return "";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "";
@@ -180,33 +192,19 @@ public final class ProcessClient implements ClientUnderTest {
         }
         List<String> command = expand(template, values(task));
         long start = System.nanoTime();
-        Process process;
-        try {
-            process = new ProcessBuilder(command).start();
-        } catch (IOException e) {
-            return ClientReport.failure("CANNOT_START", "cannot start " + command.get(0) + ": " + e.getMessage(), "",
-                    Duration.ZERO);
-        }
-        try {
-            process.getOutputStream().close(); // the program reads no input: it sees end-of-file at once
-        } catch (IOException e) {
-            // it already exited; its exit code tells the rest
-        }
-        CompletableFuture<String> stdout = drain(process.getInputStream());
-        CompletableFuture<String> stderr = drain(process.getErrorStream());
         // A little grace over the task's own timeout: the program is asked to stop by then (timeout_s).
-        boolean finished = process.waitFor(task.timeout().toMillis() + 3_000, TimeUnit.MILLISECONDS);
-        if (!finished) {
-            process.destroyForcibly();
-        }
+        CommandLauncher.Execution execution = launcher.run(command, task, task.timeout().plusSeconds(3));
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        String out = stdout.join();
-        String err = stderr.join();
+        if (execution.cannotStart() != null) {
+            return ClientReport.failure("CANNOT_START", execution.cannotStart(), "", Duration.ZERO);
+        }
+        String out = execution.stdout();
+        String err = execution.stderr();
         String output = "$ " + String.join(" ", command) + "\n" + out + err;
-        if (!finished) {
+        if (!execution.finished()) {
             return ClientReport.failure("TIMEOUT", "still running after " + task.timeout().toMillis() + " ms", output, elapsed);
         }
-        int exit = process.exitValue();
+        int exit = execution.exitCode();
         if (exit == 0) {
             List<String> received = task.action() == ClientTask.Action.SUBSCRIBE
                     ? out.lines().filter(line -> !line.isBlank()).toList() : List.of();
@@ -285,19 +283,5 @@ public final class ProcessClient implements ClientUnderTest {
             }
         }
         return command;
-    }
-
-    private static CompletableFuture<String> drain(InputStream stream) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (stream) {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "[output unreadable: " + e.getMessage() + "]";
-            }
-        }, task -> {
-            Thread thread = new Thread(task, "process-client-output");
-            thread.setDaemon(true);
-            thread.start();
-        });
     }
 }
