@@ -25,36 +25,18 @@
 
 typedef struct {
     int fd;
-    char buffer[ALPNLAB_LINE_MAX + 2];
-    size_t have;
+    alpnlab_line_reader reader;
 } connection;
 
+static int receive(void *context, char *data, size_t capacity) {
+    connection *c = context;
+    return lwip_recv(c->fd, data, capacity, 0);
+}
+
+/* One line from the suite; see alpnlab_channel.read_line. */
 static int read_line(void *context, char *line, size_t capacity) {
     connection *c = context;
-    int too_long = 0;
-    for (;;) {
-        char *end = memchr(c->buffer, '\n', c->have);
-        if (end != NULL) {
-            size_t length = (size_t) (end - c->buffer);
-            size_t kept = length > 0 && c->buffer[length - 1] == '\r' ? length - 1 : length;
-            if (!too_long && kept < capacity) {
-                memcpy(line, c->buffer, kept);
-                line[kept] = '\0';
-            } else {
-                too_long = 1;
-            }
-            memmove(c->buffer, end + 1, c->have - length - 1);
-            c->have -= length + 1;
-            return too_long ? -2 : (int) kept;
-        }
-        if (c->have == sizeof c->buffer) {
-            too_long = 1;
-            c->have = 0;
-        }
-        int got = lwip_recv(c->fd, c->buffer + c->have, sizeof c->buffer - c->have, 0);
-        if (got <= 0) return -1;
-        c->have += (size_t) got;
-    }
+    return alpnlab_read_line(&c->reader, receive, c, line, capacity);
 }
 
 static int write_text(void *context, const char *text, size_t length) {
@@ -103,7 +85,7 @@ static void agent_task(void *unused) {
         if (fd < 0) continue;
         static connection c;
         c.fd = fd;
-        c.have = 0;
+        c.reader.have = 0;
         alpnlab_channel channel = {&c, read_line, write_text};
         alpnlab_agent_serve(agent, &channel);
         lwip_close(fd);

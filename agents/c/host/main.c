@@ -19,40 +19,22 @@
 
 typedef struct {
     int fd;
-    char buffer[ALPNLAB_LINE_MAX + 2];
-    size_t have;
+    alpnlab_line_reader reader;
 } connection;
+
+static int receive(void *context, char *data, size_t capacity) {
+    connection *c = context;
+    for (;;) {
+        ssize_t got = recv(c->fd, data, capacity, 0);
+        if (got < 0 && errno == EINTR) continue;
+        return (int) got;
+    }
+}
 
 /* One line from the suite; see alpnlab_channel.read_line. */
 static int read_line(void *context, char *line, size_t capacity) {
     connection *c = context;
-    int too_long = 0;
-    for (;;) {
-        char *end = memchr(c->buffer, '\n', c->have);
-        if (end != NULL) {
-            size_t length = (size_t) (end - c->buffer);
-            size_t kept = length > 0 && c->buffer[length - 1] == '\r' ? length - 1 : length;
-            if (!too_long) {
-                if (kept >= capacity) {
-                    too_long = 1;
-                } else {
-                    memcpy(line, c->buffer, kept);
-                    line[kept] = '\0';
-                }
-            }
-            memmove(c->buffer, end + 1, c->have - length - 1);
-            c->have -= length + 1;
-            return too_long ? -2 : (int) kept;
-        }
-        if (c->have == sizeof c->buffer) {
-            too_long = 1; /* drop what we have, keep reading to the end of the line */
-            c->have = 0;
-        }
-        ssize_t got = recv(c->fd, c->buffer + c->have, sizeof c->buffer - c->have, 0);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) return -1;
-        c->have += (size_t) got;
-    }
+    return alpnlab_read_line(&c->reader, receive, c, line, capacity);
 }
 
 static int write_text(void *context, const char *text, size_t length) {
@@ -177,7 +159,14 @@ int main(int argc, char **argv) {
     }
     freeaddrinfo(address);
     signal(SIGPIPE, SIG_IGN);
-    printf("agent listening on %s (%s)\n", listen_at, alpnlab_agent_configuration(agent));
+    /* The real port, for --listen ADDRESS:0 (tests bind ephemeral ports). */
+    struct sockaddr_storage bound;
+    socklen_t bound_length = sizeof bound;
+    char real_port[8] = "";
+    if (getsockname(server, (struct sockaddr *) &bound, &bound_length) == 0) {
+        getnameinfo((struct sockaddr *) &bound, bound_length, NULL, 0, real_port, sizeof real_port, NI_NUMERICSERV);
+    }
+    printf("agent listening on %s:%s (%s)\n", host, real_port, alpnlab_agent_configuration(agent));
     fflush(stdout);
     for (;;) {
         int fd = accept(server, NULL, NULL);
@@ -186,7 +175,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "alpnlab-agent: accept: %s\n", strerror(errno));
             return 1;
         }
-        connection c = {fd, {0}, 0};
+        connection c = {fd, {{0}, 0}};
         alpnlab_channel channel = {&c, read_line, write_text};
         int served = alpnlab_agent_serve(agent, &channel);
         close(fd);

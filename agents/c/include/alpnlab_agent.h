@@ -67,6 +67,16 @@ typedef struct {
     int (*write)(void *context, const char *text, size_t length);
 } alpnlab_channel;
 
+/* Splits the suite's byte stream into lines for alpnlab_channel.read_line, over any receive function
+ * (recv returns bytes read, or <= 0 when the connection is gone). */
+typedef struct {
+    char buffer[ALPNLAB_LINE_MAX + 2];
+    size_t have;
+} alpnlab_line_reader;
+
+int alpnlab_read_line(alpnlab_line_reader *reader, int (*recv)(void *context, char *data, size_t capacity),
+                      void *context, char *line, size_t capacity);
+
 /* An agent: the TLS configuration built once from the credentials, shared by every task. */
 typedef struct alpnlab_agent alpnlab_agent;
 

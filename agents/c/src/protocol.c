@@ -109,3 +109,31 @@ int alpnlab_line_append(char *line, size_t capacity, const char *key, const char
     line[used] = '\0';
     return alpnlab_percent_encode(value, line + used, capacity - used) < 0 ? -1 : 0;
 }
+
+int alpnlab_read_line(alpnlab_line_reader *reader, int (*recv)(void *context, char *data, size_t capacity),
+                      void *context, char *line, size_t capacity) {
+    int too_long = 0;
+    for (;;) {
+        char *end = memchr(reader->buffer, '\n', reader->have);
+        if (end != NULL) {
+            size_t length = (size_t) (end - reader->buffer);
+            size_t kept = length > 0 && reader->buffer[length - 1] == '\r' ? length - 1 : length;
+            if (!too_long && kept < capacity) {
+                memcpy(line, reader->buffer, kept);
+                line[kept] = '\0';
+            } else {
+                too_long = 1;
+            }
+            memmove(reader->buffer, end + 1, reader->have - length - 1);
+            reader->have -= length + 1;
+            return too_long ? -2 : (int) kept;
+        }
+        if (reader->have == sizeof reader->buffer) {
+            too_long = 1; /* drop what we have, keep reading to the end of the line */
+            reader->have = 0;
+        }
+        int got = recv(context, reader->buffer + reader->have, sizeof reader->buffer - reader->have);
+        if (got <= 0) return -1;
+        reader->have += (size_t) got;
+    }
+}
