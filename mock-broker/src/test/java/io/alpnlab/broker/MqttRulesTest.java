@@ -154,6 +154,19 @@ class MqttRulesTest extends SharedBrokerTest {
     }
 
     @Test
+    void qos2_flow_packets_close_the_connection_as_unsupported() {
+        try (TestMqttClient client = client("pubrel-sender")) {
+            // PUBREL (type 6, flags 0010), remaining length 2, packet ID 1: the second step of a QoS 2 flow.
+            client.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREL, false, MqttQoS.AT_LEAST_ONCE, false, 2),
+                    io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader.from(1)));
+            assertTrue(client.awaitClosed(Duration.ofSeconds(5)));
+        }
+        ConnectionRecord record = recordOf("pubrel-sender");
+        assertEquals("MQTT-PKT-01", record.verdict().rule(), record.toString());
+        assertTrue(record.verdict().detail().contains("PUBREL is not supported"), record.verdict().detail());
+    }
+
+    @Test
     void publish_before_connack_closes_the_connection() {
         fixture.broker().plan().forNextConnections(null, 1, Misbehaviours.parse(List.of("withhold-connack")));
         try (TestMqttClient client = TestMqttClient.open(port(), BrokerFixture.pki().device(), null, MqttVersion.MQTT_3_1_1)) {
