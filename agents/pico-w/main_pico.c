@@ -39,15 +39,13 @@ static int read_line(void *context, char *line, size_t capacity) {
     return alpnlab_read_line(&c->reader, receive, c, line, capacity);
 }
 
-static int write_text(void *context, const char *text, size_t length) {
+static int transmit(void *context, const char *data, size_t length) {
     connection *c = context;
-    while (length > 0) {
-        int sent = lwip_send(c->fd, text, length, 0);
-        if (sent <= 0) return -1;
-        text += sent;
-        length -= (size_t) sent;
-    }
-    return 0;
+    return lwip_send(c->fd, data, length, 0);
+}
+
+static int write_text(void *context, const char *text, size_t length) {
+    return alpnlab_write_all(transmit, context, text, length);
 }
 
 static void agent_task(void *unused) {

@@ -37,16 +37,17 @@ static int read_line(void *context, char *line, size_t capacity) {
     return alpnlab_read_line(&c->reader, receive, c, line, capacity);
 }
 
-static int write_text(void *context, const char *text, size_t length) {
+static int transmit(void *context, const char *data, size_t length) {
     connection *c = context;
-    while (length > 0) {
-        ssize_t sent = send(c->fd, text, length, MSG_NOSIGNAL);
+    for (;;) {
+        ssize_t sent = send(c->fd, data, length, MSG_NOSIGNAL);
         if (sent < 0 && errno == EINTR) continue;
-        if (sent <= 0) return -1;
-        text += sent;
-        length -= (size_t) sent;
+        return (int) sent;
     }
-    return 0;
+}
+
+static int write_text(void *context, const char *text, size_t length) {
+    return alpnlab_write_all(transmit, context, text, length);
 }
 
 /* Reads a whole file, NUL-terminated (mbedTLS parses PEM with its terminator). */

@@ -77,6 +77,10 @@ typedef struct {
 int alpnlab_read_line(alpnlab_line_reader *reader, int (*recv)(void *context, char *data, size_t capacity),
                       void *context, char *line, size_t capacity);
 
+/* Writes all of text through send (bytes written, or < 0 when the connection is gone): 0, or -1. */
+int alpnlab_write_all(int (*send)(void *context, const char *data, size_t length), void *context, const char *text,
+                      size_t length);
+
 /* An agent: the TLS configuration built once from the credentials, shared by every task. */
 typedef struct alpnlab_agent alpnlab_agent;
 

@@ -137,3 +137,14 @@ int alpnlab_read_line(alpnlab_line_reader *reader, int (*recv)(void *context, ch
         reader->have += (size_t) got;
     }
 }
+
+int alpnlab_write_all(int (*send)(void *context, const char *data, size_t length), void *context, const char *text,
+                      size_t length) {
+    while (length > 0) {
+        int sent = send(context, text, length);
+        if (sent <= 0) return -1;
+        text += sent;
+        length -= (size_t) sent;
+    }
+    return 0;
+}

@@ -17,6 +17,7 @@ import io.alpnlab.conformance.cases.Observation;
 import io.alpnlab.conformance.client.ClientReport;
 import io.alpnlab.conformance.client.ClientTask;
 import io.alpnlab.conformance.client.ClientUnderTest;
+import io.alpnlab.conformance.client.Clients;
 import io.alpnlab.conformance.client.DisabledCases;
 import io.alpnlab.conformance.client.PassiveClient;
 import io.alpnlab.conformance.reference.ReferenceClient;
@@ -65,17 +66,34 @@ public final class ConformanceEngine implements AutoCloseable {
      */
     public static ConformanceEngine start(ConformanceSettings settings, Map<String, String> brokerProperties,
             ClientUnderTest client, DisabledCases disabled) {
+        return start(settings, brokerProperties, () -> new Clients.Selected(client, disabled));
+    }
+
+    /**
+     * The same, with the client made only once the test PKI is on disk: a device agent is reached after
+     * its credentials exist, so the very first run creates them even when the device is not reachable
+     * yet (README, "A device on your desk", step 1).
+     */
+    public static ConformanceEngine start(ConformanceSettings settings, Map<String, String> brokerProperties,
+            java.util.function.Supplier<Clients.Selected> clientFactory) {
         Map<String, String> properties = withSuiteDefaults(brokerProperties);
         if (settings.target() != null && !properties.containsKey(BrokerSettings.PREFIX + "bind")) {
             // A device on the network must reach the broker: listen on the interface that routes to it.
             properties.put(BrokerSettings.PREFIX + "bind", routeTo(settings.target()).getHostAddress());
         }
         BrokerSettings brokerSettings = BrokerSettings.fromProperties(properties);
+        BrokerPki files = BrokerPki.prepare(brokerSettings);
+        if (settings.target() != null) {
+            LOG.info("device credentials for {}: {}, {}, {}", settings.target(), files.trustBundle(), files.deviceCertificate(),
+                    files.deviceKey());
+        }
+        Clients.Selected selected = clientFactory.get();
+        ClientUnderTest client = selected.client();
+        DisabledCases disabled = selected.disabled();
         double scale = client.scalesTime() ? settings.timeScale() : 1.0;
         BrokerContext.Timing timing = new BrokerContext.Timing(brokerSettings.timing().handshakeTimeout(),
                 Duration.ofMillis(Math.max(200, (long) (brokerSettings.timing().unauthenticatedMqttTimeout().toMillis() * scale))),
                 scale);
-        BrokerPki files = BrokerPki.prepare(brokerSettings);
         MockBroker broker = MockBroker.builder(files.pki()).settings(brokerSettings).timing(timing)
                 .registry(files.registry(brokerSettings)).start();
         String host = brokerSettings.bind().isAnyLocalAddress() ? "127.0.0.1" : brokerSettings.bind().getHostAddress();

@@ -1,7 +1,5 @@
 package io.alpnlab.conformance.suite;
 
-import io.alpnlab.broker.BrokerPki;
-import io.alpnlab.broker.BrokerSettings;
 import io.alpnlab.conformance.CaseResult;
 import io.alpnlab.conformance.ConformanceEngine;
 import io.alpnlab.conformance.ConformanceResults;
@@ -49,15 +47,7 @@ public class ConformanceTests {
         Map<String, String> properties = new HashMap<>();
         System.getProperties().stringPropertyNames().forEach(name -> properties.put(name, System.getProperty(name)));
         settings = ConformanceSettings.fromProperties(properties);
-        if (settings.target() != null) {
-            // The device needs its CA and credentials before it can take part: make them first, so the
-            // very first run creates them even when the device is not reachable yet (README, step 1).
-            BrokerPki files = BrokerPki.prepare(BrokerSettings.fromProperties(properties));
-            PROGRESS.info("device credentials for {}: {}, {}, {}", settings.target(), files.trustBundle(),
-                    files.deviceCertificate(), files.deviceKey());
-        }
-        Clients.Selected selected = Clients.select(settings);
-        engine = ConformanceEngine.start(settings, properties, selected.client(), selected.disabled());
+        engine = ConformanceEngine.start(settings, properties, () -> Clients.select(settings));
     }
 
     @Test
