@@ -11,17 +11,15 @@ import io.alpnlab.broker.policy.MqttPolicy;
 import io.alpnlab.broker.observe.ConnectionRecorder;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceRegistry;
-import io.alpnlab.broker.tls.BcTlsServerHandler;
+import io.alpnlab.broker.tls.TlsPipelineInitializer;
 import io.alpnlab.broker.tls.JdkFirstCrypto;
 import io.alpnlab.broker.tls.ServerCredentials;
 import io.alpnlab.certs.TestPki;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -296,14 +294,7 @@ public final class MockBroker implements AutoCloseable {
                             .channel(NioServerSocketChannel.class)
                             .option(ChannelOption.SO_BACKLOG, 256)
                             .childOption(ChannelOption.TCP_NODELAY, true)
-                            .childHandler(new ChannelInitializer<SocketChannel>() {
-                                @Override
-                                protected void initChannel(SocketChannel channel) {
-                                    channel.pipeline().addLast("tls", new BcTlsServerHandler(context, role));
-                                    channel.pipeline().addLast("dispatch",
-                                            new ApplicationDispatcher(context, mqttInstaller, httpsInstaller));
-                                }
-                            });
+                            .childHandler(new TlsPipelineInitializer(context, role, mqttInstaller, httpsInstaller));
                     try {
                         Channel channel = bootstrap.bind(bindAddress, port).sync().channel();
                         broker.listeners.put(role, channel);

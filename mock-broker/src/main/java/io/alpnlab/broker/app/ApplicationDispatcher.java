@@ -12,6 +12,8 @@ import io.netty.util.ReferenceCountUtil;
  */
 public final class ApplicationDispatcher extends ChannelInboundHandlerAdapter {
 
+    public static final String NAME = "dispatch";
+
     /** Builds the handlers of one application onto a pipeline; the MQTT and HTTP layers implement it. */
     public interface ApplicationInstaller {
         void install(ChannelHandlerContext ctx, TlsEstablished established);

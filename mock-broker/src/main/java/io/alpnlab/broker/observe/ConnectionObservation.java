@@ -3,7 +3,7 @@ package io.alpnlab.broker.observe;
 import io.alpnlab.broker.ListenerRole;
 import io.alpnlab.broker.policy.CipherSuites;
 import io.alpnlab.broker.policy.ClientHelloFacts;
-import io.alpnlab.broker.policy.ConnectionPolicy;
+import io.alpnlab.broker.policy.TlsNames;
 import io.alpnlab.broker.policy.Refusal;
 import io.alpnlab.broker.rules.Check;
 import io.alpnlab.broker.rules.Outcome;
@@ -78,8 +78,8 @@ public final class ConnectionObservation {
 
     public void clientHello(ClientHelloFacts hello) {
         clientHello = new ConnectionRecord.ClientHelloView(
-                ConnectionPolicy.versionName(hello.legacyVersion()),
-                hello.supportedVersions().stream().map(ConnectionPolicy::versionName).toList(),
+                TlsNames.versionName(hello.legacyVersion()),
+                hello.supportedVersions().stream().map(TlsNames::versionName).toList(),
                 hello.cipherSuites().stream().map(CipherSuites::name).toList(),
                 hello.extensionTypes().stream().map(ConnectionObservation::extensionName).toList(),
                 hello.serverName(), hello.alpnNames(),
@@ -154,6 +154,11 @@ public final class ConnectionObservation {
     public void inbound(long bytes, long records) {
         bytesIn += bytes;
         recordsIn += records;
+    }
+
+    /** Bytes received so far, whole records or not. */
+    public long inboundBytes() {
+        return bytesIn;
     }
 
     public void outbound(long bytes, long records) {

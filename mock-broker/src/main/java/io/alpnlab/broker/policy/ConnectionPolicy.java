@@ -4,13 +4,11 @@ import io.alpnlab.broker.ListenerRole;
 import io.alpnlab.broker.registry.DeviceStatus;
 import io.alpnlab.broker.rules.Check;
 import io.alpnlab.broker.rules.Rule;
-import io.alpnlab.certs.ServerChainVariant;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.bouncycastle.tls.AlertDescription;
-import org.bouncycastle.tls.HandshakeType;
 
 /**
  * Every TLS-level decision the broker makes, as pure functions: facts about a connection go in, a
@@ -36,13 +34,13 @@ public final class ConnectionPolicy {
         // No alert: Bouncy Castle writes nothing, alerts included, before a ClientHello it could parse.
         Refusal refusal = new Refusal(Rule.TLS_HS_02, Refusal.NO_ALERT, "malformed ClientHello: " + why
                 + " (connection closed without an alert)");
-        return new HelloDecision(null, false, null, refusal, List.of(Check.fail(Rule.TLS_HS_02, refusal.detail())));
+        return new HelloDecision(null, false, null, refusal, List.of(Check.fail(Rule.TLS_HS_02, refusal.detail())), null);
     }
 
     /** The decision for a byte stream that is not TLS at all (plain MQTT or HTTP on a TLS port). */
     public static HelloDecision onNotTls(String what) {
         Refusal refusal = new Refusal(Rule.TLS_HS_02, Refusal.NO_ALERT, what);
-        return new HelloDecision(null, false, null, refusal, List.of(Check.fail(Rule.TLS_HS_02, what)));
+        return new HelloDecision(null, false, null, refusal, List.of(Check.fail(Rule.TLS_HS_02, what)), null);
     }
 
     /**
@@ -59,6 +57,15 @@ public final class ConnectionPolicy {
                 + " bytes exceeds the limit of " + profile.maxClientHelloBytes() + " (connection closed without an alert)");
     }
 
+    /**
+     * The versions the server takes: the security policy's, and only TLS 1.2 when split-handshake-records
+     * is planned, because TLS 1.3 encrypts the server's flight after the ServerHello and it cannot be re-cut.
+     */
+    public static List<Integer> serverVersions(Profile profile, Misbehaviours misbehaviours) {
+        return policyVersions(profile.securityPolicy()).stream()
+                .filter(version -> !misbehaviours.splitHandshakeRecords() || version == ClientHelloFacts.TLS12).toList();
+    }
+
     public static HelloDecision onClientHello(ListenerRole role, ClientHelloFacts hello, Profile profile,
             Misbehaviours misbehaviours) {
         List<Check> checks = new ArrayList<>();
@@ -67,14 +74,14 @@ public final class ConnectionPolicy {
         // Versions: the policy's range, and TLS 1.2 only when the split-records misbehaviour needs plaintext flights.
         SecurityPolicy policy = profile.securityPolicy();
         List<Integer> offered = hello.offeredVersions();
-        boolean common = offered.stream().anyMatch(version -> policy.allowsVersion(version)
-                && (!misbehaviours.splitHandshakeRecords() || version == ClientHelloFacts.TLS12));
+        List<Integer> served = serverVersions(profile, misbehaviours);
+        boolean common = offered.stream().anyMatch(served::contains);
         if (!common) {
             return refuse(checks, Rule.TLS_VER_01, AlertDescription.protocol_version, "client offers "
-                    + versionNames(offered) + "; " + policy.awsName() + " accepts " + versionNames(policyVersions(policy))
+                    + TlsNames.versionNames(offered) + "; " + policy.awsName() + " accepts " + TlsNames.versionNames(policyVersions(policy))
                     + (misbehaviours.splitHandshakeRecords() ? " (limited to TLS 1.2 by split-handshake-records)" : ""));
         }
-        checks.add(Check.pass(Rule.TLS_VER_01, "client offers " + versionNames(offered)));
+        checks.add(Check.pass(Rule.TLS_VER_01, "client offers " + TlsNames.versionNames(offered)));
 
         // SNI: required and equal to an endpoint name (2022 docs), or only recommended (current docs).
         String sni = hello.serverName();
@@ -115,58 +122,28 @@ public final class ConnectionPolicy {
                     + " give mbedTLS the plain string \"x-amzn-mqtt-ca\""));
         }
 
-        // Dispatch on listener and ALPN, as AWS's port/ALPN table says.
-        Application application;
-        String selected;
-        boolean requestCertificate;
-        switch (role) {
-            case MQTT_8883 -> {
-                application = Application.MQTT_X509;
-                requestCertificate = true;
-                selected = hello.offersAlpn(ALPN_MQTT_X509) ? ALPN_MQTT_X509 : null;
-                if (hello.alpnNames() != null) {
-                    checks.add(Check.applied(Rule.TLS_ALPN_02, "ALPN " + hello.alpnNames()
-                            + " offered on 8883: accepted, no effect"));
-                }
+        // Dispatch on listener and ALPN, from AWS's port/ALPN table.
+        AwsRoutes.Route route = AwsRoutes.route(role, hello);
+        if (route.application() == Application.UNAUTHENTICATED_443) {
+            boolean unknown = hello.alpnNames() != null && !hello.alpnNames().isEmpty();
+            if (unknown && profile.alpn() == Profile.AlpnMode.STRICT) {
+                return refuse(checks, Rule.TLS_ALPN_03, AlertDescription.no_application_protocol,
+                        "ALPN " + hello.alpnNames() + " offered on 443: none is x-amzn-mqtt-ca, x-amzn-http-ca or mqtt"
+                                + " (broker.alpn=strict)");
             }
-            case HTTPS_8443 -> {
-                application = Application.HTTPS_X509;
-                requestCertificate = true;
-                selected = null;
-            }
-            case MULTIPLEX_443 -> {
-                if (hello.offersAlpn(ALPN_MQTT_X509)) {
-                    application = Application.MQTT_X509;
-                    requestCertificate = true;
-                    selected = ALPN_MQTT_X509;
-                    checks.add(Check.pass(Rule.TLS_ALPN_01, "x-amzn-mqtt-ca offered on 443: MQTT with client certificate"));
-                } else if (hello.offersAlpn(ALPN_HTTPS_X509)) {
-                    application = Application.HTTPS_X509;
-                    requestCertificate = true;
-                    selected = ALPN_HTTPS_X509;
-                    checks.add(Check.applied(Rule.TLS_ALPN_04, "x-amzn-http-ca offered on 443: HTTPS with client certificate"));
-                } else if (hello.offersAlpn(ALPN_MQTT_CUSTOM_AUTH)) {
-                    application = Application.MQTT_CUSTOM_AUTH;
-                    requestCertificate = false;
-                    selected = ALPN_MQTT_CUSTOM_AUTH;
-                    checks.add(Check.applied(Rule.TLS_ALPN_05, "ALPN mqtt offered on 443: MQTT with custom authentication"));
-                } else {
-                    boolean unknown = hello.alpnNames() != null && !hello.alpnNames().isEmpty();
-                    if (unknown && profile.alpn() == Profile.AlpnMode.STRICT) {
-                        return refuse(checks, Rule.TLS_ALPN_03, AlertDescription.no_application_protocol,
-                                "ALPN " + hello.alpnNames() + " offered on 443: none is x-amzn-mqtt-ca, x-amzn-http-ca or mqtt"
-                                        + " (broker.alpn=strict)");
-                    }
-                    application = Application.UNAUTHENTICATED_443;
-                    requestCertificate = false;
-                    selected = null;
-                    checks.add(Check.warn(Rule.TLS_ALPN_03, (unknown ? "ALPN " + hello.alpnNames() + " has no known name"
-                            : "no ALPN offered") + " on 443: no CertificateRequest, no ALPN selected; an MQTT CONNECT"
-                            + " will get no CONNACK. Offer ALPN x-amzn-mqtt-ca to use your device certificate on 443"));
-                }
-            }
-            default -> throw new IllegalStateException("unhandled listener role " + role);
+            checks.add(Check.warn(Rule.TLS_ALPN_03, (unknown ? "ALPN " + hello.alpnNames() + " has no known name"
+                    : "no ALPN offered") + " on 443: no CertificateRequest, no ALPN selected; an MQTT CONNECT"
+                    + " will get no CONNACK. Offer ALPN x-amzn-mqtt-ca to use your device certificate on 443"));
+        } else if (route.alpn() != null) {
+            checks.add(routeCheck(route));
+        } else if (hello.alpnNames() != null && route.role() == ListenerRole.MQTT_8883) {
+            checks.add(Check.applied(Rule.TLS_ALPN_02, "ALPN " + hello.alpnNames() + " offered on 8883: accepted, no effect"));
         }
+        Application application = route.application();
+        boolean requestCertificate = route.requestCertificate();
+        // On 8883 a client that offers x-amzn-mqtt-ca gets it echoed; no other listener selects a name it has no row for.
+        String selected = route.alpn() != null ? route.alpn()
+                : route.role() == ListenerRole.MQTT_8883 && hello.offersAlpn(ALPN_MQTT_X509) ? ALPN_MQTT_X509 : null;
         checks.add(Check.applied(Rule.TLS_CERTREQ_01, (requestCertificate ? "CertificateRequest due" : "no CertificateRequest")
                 + " for " + application + " on " + role));
         checks.add(Check.applied(Rule.TLS_TICKET_01, "no session ticket issued"));
@@ -184,7 +161,16 @@ public final class ConnectionPolicy {
             // An ALPN extension is only legal in the ServerHello when the client sent one (RFC 7301 3.1).
             selected = Misbehaviours.UNOFFERED_ALPN;
         }
-        return new HelloDecision(application, requestCertificate, selected, null, checks);
+        return new HelloDecision(application, requestCertificate, selected, null, checks, route.acceptedBy());
+    }
+
+    private static Check routeCheck(AwsRoutes.Route route) {
+        return switch (route.application()) {
+            case MQTT_X509 -> Check.pass(route.acceptedBy(), "x-amzn-mqtt-ca offered on 443: MQTT with client certificate");
+            case HTTPS_X509 -> Check.applied(route.acceptedBy(), "x-amzn-http-ca offered on 443: HTTPS with client certificate");
+            case MQTT_CUSTOM_AUTH -> Check.applied(route.acceptedBy(), "ALPN mqtt offered on 443: MQTT with custom authentication");
+            case UNAUTHENTICATED_443 -> throw new IllegalArgumentException("no ALPN name selects " + route.application());
+        };
     }
 
     /**
@@ -239,147 +225,12 @@ public final class ConnectionPolicy {
         return new CertificateDecision(checks, null, null);
     }
 
-    /** What a completed handshake says about the client, given what the server did on purpose. */
-    public static List<Check> onHandshakeComplete(Misbehaviours misbehaviours, String selectedAlpn, boolean alpnOffered) {
-        List<Check> checks = new ArrayList<>();
-        ServerChainVariant chain = misbehaviours.serveChain();
-        Rule verifyRule = verificationRule(chain);
-        if (verifyRule != null) {
-            checks.add(Check.fail(verifyRule, "the client completed the handshake with the " + chain.cliName()
-                    + " server chain (" + chain.description() + "): it does not verify the server, a security hole"));
-        } else if (chain != ServerChainVariant.VALID) {
-            checks.add(Check.pass(sizeRule(chain), "the client accepted the " + chain.cliName() + " chain"));
-        }
-        if (misbehaviours.splitHandshakeRecords()) {
-            checks.add(Check.pass(Rule.TLS_SIZE_02, "the client reassembled handshake messages split into "
-                    + Misbehaviours.SPLIT_RECORD_BYTES + "-byte records"));
-        }
-        if (alpnOffered && selectedAlpn == null && misbehaviours.selectNoAlpn()) {
-            checks.add(Check.pass(Rule.TLS_ALPN_07, "the client continued although no ALPN name was selected"));
-        }
-        if (misbehaviours.selectUnofferedAlpn() && Misbehaviours.UNOFFERED_ALPN.equals(selectedAlpn)) {
-            checks.add(Check.fail(Rule.TLS_ALPN_08, "the client completed the handshake although the server selected"
-                    + " the ALPN name " + Misbehaviours.UNOFFERED_ALPN + ", which it never offered"));
-        }
-        checks.add(Check.pass(Rule.TLS_HS_03, "handshake completed"));
-        return checks;
-    }
-
-    /**
-     * Names the rule behind a failed handshake that the policy did not refuse itself: an alert
-     * Bouncy Castle raised (an unsolicited Certificate, for instance) or one the client sent.
-     */
-    public static Refusal explainFailure(HandshakeFailure failure) {
-        String alertName = AlertDescription.getName(failure.alert());
-        if (failure.sentByClient()) {
-            ServerChainVariant chain = failure.misbehaviours().serveChain();
-            Rule verifyRule = verificationRule(chain);
-            if (verifyRule != null) {
-                return new Refusal(verifyRule, failure.alert(), "the client refused the " + chain.cliName()
-                        + " server chain with alert " + alertName + ", as it must");
-            }
-            if (chain != ServerChainVariant.VALID) {
-                return new Refusal(sizeRule(chain), failure.alert(), "the client aborted with alert " + alertName
-                        + " when served the valid " + chain.cliName() + " chain ("
-                        + chain.description() + "); check its TLS input buffer size");
-            }
-            if (failure.misbehaviours().splitHandshakeRecords()) {
-                return new Refusal(Rule.TLS_SIZE_02, failure.alert(), "the client aborted with alert " + alertName
-                        + " when handshake messages were split over small records");
-            }
-            if (failure.misbehaviours().selectUnofferedAlpn() && failure.serverFlightSent()) {
-                return new Refusal(Rule.TLS_ALPN_08, failure.alert(), "the client refused an ALPN name it did not offer"
-                        + " (alert " + alertName + "), as RFC 7301 requires");
-            }
-            if (failure.misbehaviours().selectNoAlpn() && failure.serverFlightSent()) {
-                return new Refusal(Rule.TLS_ALPN_07, failure.alert(), "the client aborted with alert " + alertName
-                        + " when the server selected no ALPN name; it must cope with that");
-            }
-            return new Refusal(Rule.TLS_HS_03, failure.alert(), "the client aborted the handshake with alert " + alertName);
-        }
-        if (failure.alert() == AlertDescription.unexpected_message
-                && failure.lastHandshakeMessageReceived() == HandshakeType.certificate && !failure.certificateRequestSent()) {
-            return new Refusal(Rule.TLS_CERT_01, failure.alert(), "the client sent a Certificate the server did not request"
-                    + " (no CertificateRequest was sent); send a client certificate only when asked");
-        }
-        if (failure.alert() == AlertDescription.decode_error || failure.alert() == AlertDescription.illegal_parameter) {
-            return new Refusal(Rule.TLS_HS_03, failure.alert(), "malformed handshake message from the client ("
-                    + alertName + (failure.message() == null ? "" : ": " + failure.message()) + ")");
-        }
-        return new Refusal(Rule.TLS_HS_03, failure.alert(), "handshake failed with alert " + alertName
-                + (failure.message() == null ? "" : " (" + failure.message() + ")"));
-    }
-
-    /**
-     * Names the rule behind a client closing the TCP connection during the handshake without an
-     * alert (some stacks refuse a server certificate that way).
-     */
-    public static Refusal explainClientClose(Misbehaviours misbehaviours, boolean serverFlightSent, boolean clientHelloSeen) {
-        if (!clientHelloSeen) {
-            return new Refusal(Rule.TLS_HS_03, Refusal.NO_ALERT,
-                    "the client closed the connection before sending a complete ClientHello");
-        }
-        Rule verifyRule = verificationRule(misbehaviours.serveChain());
-        if (serverFlightSent && verifyRule != null) {
-            return new Refusal(verifyRule, Refusal.NO_ALERT, "the client closed the connection (without an alert) after being"
-                    + " served the " + misbehaviours.serveChain().cliName() + " chain: it refused it");
-        }
-        if (serverFlightSent && misbehaviours.selectUnofferedAlpn()) {
-            return new Refusal(Rule.TLS_ALPN_08, Refusal.NO_ALERT, "the client closed the connection (without an alert) when"
-                    + " the server selected an ALPN name it never offered: it refused it");
-        }
-        return new Refusal(Rule.TLS_HS_03, Refusal.NO_ALERT, "the client closed the connection during the handshake"
-                + " without an alert" + (serverFlightSent ? " after the server's first flight" : ""));
-    }
-
-    /**
-     * Judges a client that ended the handshake itself: correct when the rule is one a client keeps
-     * by refusing (a defective chain, an ALPN name it never offered), a failure otherwise.
-     */
-    public static Check verdictOfClientAbort(Refusal explanation) {
-        boolean refusingWasRight = switch (explanation.rule()) {
-            case TLS_VERIFY_01, TLS_VERIFY_02, TLS_VERIFY_03, TLS_ALPN_08 -> true;
-            default -> false;
-        };
-        return refusingWasRight ? Check.pass(explanation.rule(), explanation.detail())
-                : Check.fail(explanation.rule(), explanation.detail());
-    }
-
-    /** The rule that the client breaks by accepting this chain, or null for a chain it should accept. */
-    static Rule verificationRule(ServerChainVariant chain) {
-        return switch (chain) {
-            case EXPIRED, NOT_YET_VALID -> Rule.TLS_VERIFY_01;
-            case WRONG_HOST -> Rule.TLS_VERIFY_02;
-            case UNTRUSTED_ROOT, SELF_SIGNED, MISSING_INTERMEDIATE, WEAK_KEY, WRONG_EKU -> Rule.TLS_VERIFY_03;
-            case VALID, LARGE, LARGE_PLUS_20, MAX_RECORD -> null;
-        };
-    }
-
-    private static Rule sizeRule(ServerChainVariant chain) {
-        return chain == ServerChainVariant.MAX_RECORD ? Rule.TLS_SIZE_03 : Rule.TLS_SIZE_01;
-    }
-
     private static HelloDecision refuse(List<Check> checks, Rule rule, short alert, String detail) {
         checks.add(Check.fail(rule, detail));
-        return new HelloDecision(null, false, null, new Refusal(rule, alert, detail), checks);
+        return new HelloDecision(null, false, null, new Refusal(rule, alert, detail), checks, null);
     }
 
     private static List<Integer> policyVersions(SecurityPolicy policy) {
         return java.util.Arrays.stream(policy.versions()).map(version -> version.getFullVersion()).toList();
-    }
-
-    public static String versionName(int version) {
-        return switch (version) {
-            case 0x0300 -> "SSL 3.0";
-            case 0x0301 -> "TLS 1.0";
-            case 0x0302 -> "TLS 1.1";
-            case 0x0303 -> "TLS 1.2";
-            case 0x0304 -> "TLS 1.3";
-            default -> String.format("0x%04x", version);
-        };
-    }
-
-    private static String versionNames(List<Integer> versions) {
-        return versions.stream().map(ConnectionPolicy::versionName).toList().toString();
     }
 }

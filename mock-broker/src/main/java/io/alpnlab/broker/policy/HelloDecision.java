@@ -1,6 +1,7 @@
 package io.alpnlab.broker.policy;
 
 import io.alpnlab.broker.rules.Check;
+import io.alpnlab.broker.rules.Rule;
 import java.util.List;
 
 /**
@@ -11,9 +12,10 @@ import java.util.List;
  * @param selectedAlpn the ALPN name to select, or null for none
  * @param refusal non-null when the handshake is aborted instead
  * @param checks every rule applied, passed or not, for the record
+ * @param acceptedBy the rule under which a completed handshake is accepted (the route taken), or null when refused
  */
 public record HelloDecision(Application application, boolean requestClientCertificate, String selectedAlpn,
-        Refusal refusal, List<Check> checks) {
+        Refusal refusal, List<Check> checks, Rule acceptedBy) {
 
     public HelloDecision {
         checks = List.copyOf(checks);

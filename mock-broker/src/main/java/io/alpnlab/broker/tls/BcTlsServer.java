@@ -39,7 +39,7 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JceDefaultTlsCredentialedDecrypto
 
 /**
  * Bouncy Castle's server callbacks for one connection. They gather facts for the policy and carry
- * out its decisions (taken before BC saw the ClientHello, see {@link BcTlsServerHandler}); they
+ * out its decisions (taken before BC saw the ClientHello, see {@link ClientHelloGate}); they
  * decide nothing themselves.
  */
 final class BcTlsServer extends DefaultTlsServer {
@@ -53,9 +53,8 @@ final class BcTlsServer extends DefaultTlsServer {
 
     @Override
     protected ProtocolVersion[] getSupportedVersions() {
-        ProtocolVersion[] versions = connection.profile.securityPolicy().versions();
-        // TLS 1.3 encrypts the server's flight after the ServerHello, which split-handshake-records cannot re-cut.
-        return connection.misbehaviours.splitHandshakeRecords() ? ProtocolVersion.TLSv12.only() : versions;
+        return ConnectionPolicy.serverVersions(connection.profile, connection.misbehaviours).stream()
+                .map(version -> ProtocolVersion.get(version >> 8, version & 0xFF)).toArray(ProtocolVersion[]::new);
     }
 
     @Override

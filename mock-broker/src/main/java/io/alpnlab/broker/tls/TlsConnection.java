@@ -13,8 +13,10 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 
 /**
- * The state one connection's TLS handler, Bouncy Castle server and protocol share: the facts
- * gathered so far and the decisions taken. Confined to the connection's event loop.
+ * What {@link BcTlsHandler} and Bouncy Castle's callbacks for the same connection share, because
+ * BC's callback API gives them no other channel: the ClientHello decision the handler hands in, and
+ * what the callbacks learn (the client certificate, the last handshake message, completion).
+ * Confined to the connection's event loop.
  */
 final class TlsConnection {
 
@@ -32,7 +34,6 @@ final class TlsConnection {
     X509Certificate clientCertificate;
     RegisteredDevice device;
     short lastHandshakeMessageReceived = -1;
-    boolean serverFlightSent;
     /** True once BC parsed the ClientHello: before that it sends no record at all, not even an alert. */
     boolean clientHelloAccepted;
     boolean handshakeComplete;

@@ -18,7 +18,10 @@ import java.security.cert.X509Certificate;
  * @param deferredRefusal non-null when the first MQTT CONNECT or HTTP request must be refused (after-handshake registry check)
  * @param misbehaviours what the server does on purpose on this connection
  * @param observation the connection's record, for the application layer to add to
+ * @param protocolVersion the negotiated version as on the wire (0x0303 for TLS 1.2)
+ * @param cipherSuite the negotiated cipher suite
  */
 public record TlsEstablished(Application application, String alpn, X509Certificate clientCertificate,
-        RegisteredDevice device, Refusal deferredRefusal, Misbehaviours misbehaviours, ConnectionObservation observation) {
+        RegisteredDevice device, Refusal deferredRefusal, Misbehaviours misbehaviours, ConnectionObservation observation,
+        int protocolVersion, int cipherSuite) {
 }

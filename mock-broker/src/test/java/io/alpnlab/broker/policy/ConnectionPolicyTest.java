@@ -245,17 +245,17 @@ class ConnectionPolicyTest {
 
     @Test
     void failures_are_explained_by_the_rule_behind_them() {
-        Refusal unsolicited = ConnectionPolicy.explainFailure(new HandshakeFailure(AlertDescription.unexpected_message, false,
+        Refusal unsolicited = HandshakeDiagnosis.explainFailure(new HandshakeFailure(AlertDescription.unexpected_message, false,
                 HandshakeType.certificate, false, true, Misbehaviours.NONE, null));
         assertEquals(Rule.TLS_CERT_01, unsolicited.rule());
-        Refusal expired = ConnectionPolicy.explainFailure(new HandshakeFailure(AlertDescription.certificate_expired, true,
+        Refusal expired = HandshakeDiagnosis.explainFailure(new HandshakeFailure(AlertDescription.certificate_expired, true,
                 HandshakeType.client_hello, false, true, Misbehaviours.parse(List.of("serve-chain=expired")), null));
         assertEquals(Rule.TLS_VERIFY_01, expired.rule());
-        assertEquals(Outcome.PASS, ConnectionPolicy.verdictOfClientAbort(expired).outcome());
-        Refusal largeRefused = ConnectionPolicy.explainFailure(new HandshakeFailure(AlertDescription.record_overflow, true,
+        assertEquals(Outcome.PASS, HandshakeDiagnosis.verdictOfClientAbort(expired).outcome());
+        Refusal largeRefused = HandshakeDiagnosis.explainFailure(new HandshakeFailure(AlertDescription.record_overflow, true,
                 HandshakeType.client_hello, false, true, Misbehaviours.parse(List.of("serve-chain=large")), null));
         assertEquals(Rule.TLS_SIZE_01, largeRefused.rule());
-        assertEquals(Outcome.FAIL, ConnectionPolicy.verdictOfClientAbort(largeRefused).outcome());
+        assertEquals(Outcome.FAIL, HandshakeDiagnosis.verdictOfClientAbort(largeRefused).outcome());
     }
 
     @Test
@@ -263,7 +263,7 @@ class ConnectionPolicyTest {
         for (ServerChainVariant variant : ServerChainVariant.values()) {
             Misbehaviours.Builder builder = new Misbehaviours.Builder();
             builder.serveChain = variant;
-            List<Check> checks = ConnectionPolicy.onHandshakeComplete(builder.build(), null, false);
+            List<Check> checks = HandshakeDiagnosis.onHandshakeComplete(builder.build(), null, false);
             boolean failed = checks.stream().anyMatch(check -> check.outcome() == Outcome.FAIL);
             assertEquals(variant.defective(), failed, variant + ": " + checks);
         }

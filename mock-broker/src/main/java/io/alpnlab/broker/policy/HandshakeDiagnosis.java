@@ -1,0 +1,142 @@
+package io.alpnlab.broker.policy;
+
+import io.alpnlab.broker.rules.Check;
+import io.alpnlab.broker.rules.Rule;
+import io.alpnlab.certs.ServerChainVariant;
+import java.util.ArrayList;
+import java.util.List;
+import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.HandshakeType;
+
+/**
+ * What the end of a handshake says about the client, as pure functions: a completed handshake
+ * judged against what the server did on purpose, and the rule behind a handshake that failed
+ * without the policy refusing it (an alert Bouncy Castle raised, one the client sent, or a silent
+ * close). {@link ConnectionPolicy} decides; this class explains.
+ */
+public final class HandshakeDiagnosis {
+
+    private HandshakeDiagnosis() {
+    }
+
+    /** What a completed handshake says about the client, given what the server did on purpose. */
+    public static List<Check> onHandshakeComplete(Misbehaviours misbehaviours, String selectedAlpn, boolean alpnOffered) {
+        List<Check> checks = new ArrayList<>();
+        ServerChainVariant chain = misbehaviours.serveChain();
+        Rule verifyRule = verificationRule(chain);
+        if (verifyRule != null) {
+            checks.add(Check.fail(verifyRule, "the client completed the handshake with the " + chain.cliName()
+                    + " server chain (" + chain.description() + "): it does not verify the server, a security hole"));
+        } else if (chain != ServerChainVariant.VALID) {
+            checks.add(Check.pass(sizeRule(chain), "the client accepted the " + chain.cliName() + " chain"));
+        }
+        if (misbehaviours.splitHandshakeRecords()) {
+            checks.add(Check.pass(Rule.TLS_SIZE_02, "the client reassembled handshake messages split into "
+                    + Misbehaviours.SPLIT_RECORD_BYTES + "-byte records"));
+        }
+        if (alpnOffered && selectedAlpn == null && misbehaviours.selectNoAlpn()) {
+            checks.add(Check.pass(Rule.TLS_ALPN_07, "the client continued although no ALPN name was selected"));
+        }
+        if (misbehaviours.selectUnofferedAlpn() && Misbehaviours.UNOFFERED_ALPN.equals(selectedAlpn)) {
+            checks.add(Check.fail(Rule.TLS_ALPN_08, "the client completed the handshake although the server selected"
+                    + " the ALPN name " + Misbehaviours.UNOFFERED_ALPN + ", which it never offered"));
+        }
+        checks.add(Check.pass(Rule.TLS_HS_03, "handshake completed"));
+        return checks;
+    }
+
+    /**
+     * Names the rule behind a failed handshake that the policy did not refuse itself: an alert
+     * Bouncy Castle raised (an unsolicited Certificate, for instance) or one the client sent.
+     */
+    public static Refusal explainFailure(HandshakeFailure failure) {
+        String alertName = AlertDescription.getName(failure.alert());
+        if (failure.sentByClient()) {
+            ServerChainVariant chain = failure.misbehaviours().serveChain();
+            Rule verifyRule = verificationRule(chain);
+            if (verifyRule != null) {
+                return new Refusal(verifyRule, failure.alert(), "the client refused the " + chain.cliName()
+                        + " server chain with alert " + alertName + ", as it must");
+            }
+            if (chain != ServerChainVariant.VALID) {
+                return new Refusal(sizeRule(chain), failure.alert(), "the client aborted with alert " + alertName
+                        + " when served the valid " + chain.cliName() + " chain ("
+                        + chain.description() + "); check its TLS input buffer size");
+            }
+            if (failure.misbehaviours().splitHandshakeRecords()) {
+                return new Refusal(Rule.TLS_SIZE_02, failure.alert(), "the client aborted with alert " + alertName
+                        + " when handshake messages were split over small records");
+            }
+            if (failure.misbehaviours().selectUnofferedAlpn() && failure.serverFlightSent()) {
+                return new Refusal(Rule.TLS_ALPN_08, failure.alert(), "the client refused an ALPN name it did not offer"
+                        + " (alert " + alertName + "), as RFC 7301 requires");
+            }
+            if (failure.misbehaviours().selectNoAlpn() && failure.serverFlightSent()) {
+                return new Refusal(Rule.TLS_ALPN_07, failure.alert(), "the client aborted with alert " + alertName
+                        + " when the server selected no ALPN name; it must cope with that");
+            }
+            return new Refusal(Rule.TLS_HS_03, failure.alert(), "the client aborted the handshake with alert " + alertName);
+        }
+        if (failure.alert() == AlertDescription.unexpected_message
+                && failure.lastHandshakeMessageReceived() == HandshakeType.certificate && !failure.certificateRequestSent()) {
+            return new Refusal(Rule.TLS_CERT_01, failure.alert(), "the client sent a Certificate the server did not request"
+                    + " (no CertificateRequest was sent); send a client certificate only when asked");
+        }
+        if (failure.alert() == AlertDescription.decode_error || failure.alert() == AlertDescription.illegal_parameter) {
+            return new Refusal(Rule.TLS_HS_03, failure.alert(), "malformed handshake message from the client ("
+                    + alertName + (failure.message() == null ? "" : ": " + failure.message()) + ")");
+        }
+        return new Refusal(Rule.TLS_HS_03, failure.alert(), "handshake failed with alert " + alertName
+                + (failure.message() == null ? "" : " (" + failure.message() + ")"));
+    }
+
+    /**
+     * Names the rule behind a client closing the TCP connection during the handshake without an
+     * alert (some stacks refuse a server certificate that way).
+     */
+    public static Refusal explainClientClose(Misbehaviours misbehaviours, boolean serverFlightSent, boolean clientHelloSeen) {
+        if (!clientHelloSeen) {
+            return new Refusal(Rule.TLS_HS_03, Refusal.NO_ALERT,
+                    "the client closed the connection before sending a complete ClientHello");
+        }
+        Rule verifyRule = verificationRule(misbehaviours.serveChain());
+        if (serverFlightSent && verifyRule != null) {
+            return new Refusal(verifyRule, Refusal.NO_ALERT, "the client closed the connection (without an alert) after being"
+                    + " served the " + misbehaviours.serveChain().cliName() + " chain: it refused it");
+        }
+        if (serverFlightSent && misbehaviours.selectUnofferedAlpn()) {
+            return new Refusal(Rule.TLS_ALPN_08, Refusal.NO_ALERT, "the client closed the connection (without an alert) when"
+                    + " the server selected an ALPN name it never offered: it refused it");
+        }
+        return new Refusal(Rule.TLS_HS_03, Refusal.NO_ALERT, "the client closed the connection during the handshake"
+                + " without an alert" + (serverFlightSent ? " after the server's first flight" : ""));
+    }
+
+    /**
+     * Judges a client that ended the handshake itself: correct when the rule is one a client keeps
+     * by refusing (a defective chain, an ALPN name it never offered), a failure otherwise.
+     */
+    public static Check verdictOfClientAbort(Refusal explanation) {
+        boolean refusingWasRight = switch (explanation.rule()) {
+            case TLS_VERIFY_01, TLS_VERIFY_02, TLS_VERIFY_03, TLS_ALPN_08 -> true;
+            default -> false;
+        };
+        return refusingWasRight ? Check.pass(explanation.rule(), explanation.detail())
+                : Check.fail(explanation.rule(), explanation.detail());
+    }
+
+    /** The rule that the client breaks by accepting this chain, or null for a chain it should accept. */
+    static Rule verificationRule(ServerChainVariant chain) {
+        return switch (chain) {
+            case EXPIRED, NOT_YET_VALID -> Rule.TLS_VERIFY_01;
+            case WRONG_HOST -> Rule.TLS_VERIFY_02;
+            case UNTRUSTED_ROOT, SELF_SIGNED, MISSING_INTERMEDIATE, WEAK_KEY, WRONG_EKU -> Rule.TLS_VERIFY_03;
+            case VALID, LARGE, LARGE_PLUS_20, MAX_RECORD -> null;
+        };
+    }
+
+    private static Rule sizeRule(ServerChainVariant chain) {
+        return chain == ServerChainVariant.MAX_RECORD ? Rule.TLS_SIZE_03 : Rule.TLS_SIZE_01;
+    }
+
+}

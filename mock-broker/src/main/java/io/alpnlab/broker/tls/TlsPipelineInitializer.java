@@ -1,0 +1,60 @@
+package io.alpnlab.broker.tls;
+
+import io.alpnlab.broker.BrokerContext;
+import io.alpnlab.broker.ListenerRole;
+import io.alpnlab.broker.app.ApplicationDispatcher;
+import io.alpnlab.broker.observe.ConnectionObservation;
+import io.alpnlab.broker.policy.Misbehaviours;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+
+/**
+ * Builds one accepted connection's pipeline, socket side first: the record meter, the record
+ * misbehaviours when planned, the ClientHello gate, Bouncy Castle, the verdict, and the dispatcher
+ * that installs the application once TLS is up. The connection's plan and record are made here,
+ * once, and handed to the handlers that need them.
+ */
+public final class TlsPipelineInitializer extends ChannelInitializer<SocketChannel> {
+
+    private final BrokerContext broker;
+    private final ListenerRole role;
+    private final ApplicationDispatcher.ApplicationInstaller mqtt;
+    private final ApplicationDispatcher.ApplicationInstaller https;
+
+    public TlsPipelineInitializer(BrokerContext broker, ListenerRole role, ApplicationDispatcher.ApplicationInstaller mqtt,
+            ApplicationDispatcher.ApplicationInstaller https) {
+        this.broker = broker;
+        this.role = role;
+        this.mqtt = mqtt;
+        this.https = https;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel channel) {
+        InetSocketAddress remote = channel.remoteAddress();
+        Misbehaviours misbehaviours = broker.plan().next(role);
+        ConnectionObservation observation = new ConnectionObservation(broker.nextConnectionId(), role,
+                remote.getAddress().getHostAddress() + ":" + remote.getPort(), channel.localAddress().getPort(), broker.clock());
+        observation.plan(null, null, misbehaviours.describe());
+        broker.opened(observation, channel);
+        TlsConnection connection = new TlsConnection(role, broker.profile(), misbehaviours, observation, broker.registry(),
+                broker.credentials(), broker.clock());
+        ChannelPipeline pipeline = channel.pipeline();
+        pipeline.addLast(TlsRecordMeter.NAME, new TlsRecordMeter(observation));
+        if (MisbehavingRecordWriter.needed(misbehaviours)) {
+            pipeline.addLast(MisbehavingRecordWriter.NAME, new MisbehavingRecordWriter(misbehaviours));
+        }
+        pipeline.addLast(ClientHelloGate.NAME, new ClientHelloGate(role, connection.profile, misbehaviours));
+        try {
+            pipeline.addLast(BcTlsHandler.NAME, new BcTlsHandler(connection));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Bouncy Castle could not start a server handshake", e);
+        }
+        pipeline.addLast(ConnectionVerdictHandler.NAME, new ConnectionVerdictHandler(broker, observation, misbehaviours));
+        pipeline.addLast(ApplicationDispatcher.NAME, new ApplicationDispatcher(broker, mqtt, https));
+    }
+}
