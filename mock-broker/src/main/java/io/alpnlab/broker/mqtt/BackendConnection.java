@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * only once the back end says the session is ready ({@link MqttBackend#sessionReady}); packets that
  * arrive meanwhile wait behind it, in order.
  */
-public final class BackendConnection {
+public final class BackendConnection implements BackendLink {
 
     /** Receives what the back end sends, and its close. Called on the event loop. */
     public interface Listener {
@@ -154,6 +154,7 @@ public final class BackendConnection {
     }
 
     /** Sends a packet; on a closed connection Netty fails the write and releases the packet. */
+    @Override
     public void send(MqttMessage message) {
         channel.writeAndFlush(message);
     }
@@ -162,6 +163,7 @@ public final class BackendConnection {
         return channel.isOpen();
     }
 
+    @Override
     public void close() {
         channel.close();
     }

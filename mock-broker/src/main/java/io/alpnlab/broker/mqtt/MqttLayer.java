@@ -8,13 +8,14 @@ import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceRegistry;
 import io.alpnlab.broker.tls.TlsEstablished;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
 import java.time.Duration;
 
 /**
- * The MQTT side of the broker: installs the codec and {@link AwsMqttHandler} on connections that
+ * The MQTT side of the broker: installs the codec and the MQTT handlers on connections that
  * carry MQTT, and owns what they share (the back end, client sessions, lifecycle events).
  */
 public final class MqttLayer implements ApplicationDispatcher.ApplicationInstaller, AutoCloseable {
@@ -24,6 +25,8 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
      * oversized payload and names the rule; far larger packets are cut off by the decoder itself.
      */
     static final int MAX_DECODED_PACKET_BYTES = MqttPolicy.MAX_PAYLOAD_BYTES + 64 * 1024;
+    static final String DECODER_NAME = "mqtt-decoder";
+    static final String ENCODER_NAME = "mqtt-encoder";
 
     private final BrokerContext broker;
     private final MqttBackend backend;
@@ -32,8 +35,16 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
     private final LifecycleEvents lifecycle;
     private final Duration defaultSessionExpiry;
     private final RetainedStore retained = new RetainedStore();
+    private final BackendLink.Opener backendOpener;
 
     public MqttLayer(BrokerContext broker, MqttBackend backend, EventLoop internalLoop, Duration defaultSessionExpiry) {
+        this(broker, backend, internalLoop, defaultSessionExpiry,
+                (loop, clientId, clean, listener) -> BackendConnection.open(loop, backend, clientId, clean, listener));
+    }
+
+    MqttLayer(BrokerContext broker, MqttBackend backend, EventLoop internalLoop, Duration defaultSessionExpiry,
+            BackendLink.Opener backendOpener) {
+        this.backendOpener = backendOpener;
         this.broker = broker;
         this.backend = backend;
         this.sessions = new ClientSessions(backend);
@@ -42,12 +53,27 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
         this.defaultSessionExpiry = defaultSessionExpiry;
     }
 
+    /**
+     * MQTT's handlers, socket side first: the codec, the packet recorder, the planned misbehaviours,
+     * and the connect gate, which adds keep-alive and the relay once it accepts a CONNECT.
+     */
     @Override
     public void install(ChannelHandlerContext ctx, TlsEstablished established) {
+        MqttConnection connection = new MqttConnection(this, established, ctx.channel());
+        ChannelPipeline pipeline = ctx.pipeline();
         // No client ID limit in the decoder: MqttPolicy applies AWS's 128 bytes and names the rule.
-        ctx.pipeline().addLast("mqtt-decoder", new MqttDecoder(MAX_DECODED_PACKET_BYTES, 65535));
-        ctx.pipeline().addLast("mqtt-encoder", MqttEncoder.INSTANCE);
-        ctx.pipeline().addLast("aws-mqtt", new AwsMqttHandler(this, established));
+        pipeline.addLast(DECODER_NAME, new MqttDecoder(MAX_DECODED_PACKET_BYTES, 65535));
+        pipeline.addLast(ENCODER_NAME, MqttEncoder.INSTANCE);
+        pipeline.addLast(MqttPacketRecorder.NAME, new MqttPacketRecorder(connection.mqtt));
+        if (MisbehavingMqttWriter.needed(established.misbehaviours())) {
+            pipeline.addLast(MisbehavingMqttWriter.NAME, new MisbehavingMqttWriter(established.misbehaviours(), connection));
+        }
+        pipeline.addLast(MqttConnectGate.NAME, new MqttConnectGate(connection));
+    }
+
+    /** How a client's back-end session is opened: over TCP to the back end, or a stand-in in tests. */
+    BackendLink.Opener backendOpener() {
+        return backendOpener;
     }
 
     public InternalPublisher publisher() {

@@ -41,15 +41,31 @@ public final class MqttPolicy {
     private MqttPolicy() {
     }
 
+    /** What the broker does about a packet that breaks a rule. */
+    public enum Action {
+        /** Tell an MQTT 5 client why (DISCONNECT with the reason code), then close the connection. */
+        CLOSE,
+        /** Drop the packet without any answer and keep the connection, recording the failure. */
+        DROP,
+        /** Refuse the CONNECT as AWS treats an unauthorized one (the broker's unauthorized-connect switch). */
+        REFUSE_CONNECT
+    }
+
     /**
-     * Why the broker closes an MQTT connection.
+     * Why the broker acts on a packet, and what it does.
      *
      * @param rule the deciding rule
      * @param detail what the client did, in words it can act on
      * @param reasonCode the MQTT 5 DISCONNECT reason code, or 0 to close without a DISCONNECT
      * @param lifecycleReason AWS's disconnect reason in lifecycle events (CLIENT_ERROR, FORBIDDEN_ACCESS, ...)
+     * @param action what the broker does
      */
-    public record Violation(Rule rule, String detail, byte reasonCode, String lifecycleReason) {
+    public record Violation(Rule rule, String detail, byte reasonCode, String lifecycleReason, Action action) {
+
+        /** A violation that closes the connection. */
+        public Violation(Rule rule, String detail, byte reasonCode, String lifecycleReason) {
+            this(rule, detail, reasonCode, lifecycleReason, Action.CLOSE);
+        }
     }
 
     /**
@@ -168,15 +184,18 @@ public final class MqttPolicy {
 
     private static ConnectDecision refuse(List<Check> checks, Violation violation, boolean notAuthorized, int keepAlive) {
         checks.add(Check.fail(violation.rule(), violation.detail()));
-        return new ConnectDecision(violation, notAuthorized, keepAlive, Duration.ZERO, checks);
+        Violation acted = notAuthorized ? new Violation(violation.rule(), violation.detail(), violation.reasonCode(),
+                violation.lifecycleReason(), Action.REFUSE_CONNECT) : violation;
+        return new ConnectDecision(acted, notAuthorized, keepAlive, Duration.ZERO, checks);
     }
 
     /** A topic name in a PUBLISH: length, depth, reserved names, payload size, QoS, retain, authorization. */
     public static Violation onPublish(String topic, int qos, boolean retain, int payloadBytes, DevicePolicy policy,
             Map<String, String> variables) {
         if (qos == 2) {
+            // AWS drops a QoS 2 PUBLISH without any acknowledgement and keeps the connection.
             return new Violation(Rule.MQTT_QOS_01, "QoS 2 PUBLISH to '" + topic + "': AWS supports QoS 0 and 1 and sends no"
-                    + " PUBACK", (byte) 0, null);
+                    + " PUBACK", (byte) 0, null, Action.DROP);
         }
         Violation topicViolation = checkTopic(topic, false);
         if (topicViolation != null) {
@@ -210,7 +229,7 @@ public final class MqttPolicy {
         for (int i = 0; i < qos.size(); i++) {
             if (qos.get(i) == 2) {
                 return new Violation(Rule.MQTT_QOS_01, "QoS 2 subscription to '" + filters.get(i)
-                        + "': AWS supports QoS 0 and 1 and sends no SUBACK", (byte) 0, null);
+                        + "': AWS supports QoS 0 and 1 and sends no SUBACK", (byte) 0, null, Action.DROP);
             }
         }
         if (filters.size() > MAX_SUBSCRIPTIONS_PER_SUBSCRIBE) {

@@ -1,0 +1,230 @@
+package io.alpnlab.broker.mqtt;
+
+import io.alpnlab.broker.policy.Application;
+import io.alpnlab.broker.policy.MqttPolicy;
+import io.alpnlab.broker.policy.Profile;
+import io.alpnlab.broker.policy.Refusal;
+import io.alpnlab.broker.rules.Check;
+import io.alpnlab.broker.rules.Rule;
+import io.alpnlab.broker.tls.TlsEstablished;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
+
+/**
+ * The start of an MQTT connection, as HiveMQ's connect handler: the first packet must be a CONNECT,
+ * which {@link MqttPolicy} decides on; an accepted one opens the back-end session and installs the
+ * keep-alive and relay handlers; the back end's CONNACK becomes the client's. Every client packet
+ * before that CONNACK reached the client breaks MQTT-CONN-01. Removes itself once the CONNACK is out.
+ */
+final class MqttConnectGate extends ChannelInboundHandlerAdapter {
+
+    static final String NAME = "mqtt-connect";
+
+    private final MqttConnection connection;
+
+    MqttConnectGate(MqttConnection connection) {
+        this.connection = connection;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof MqttMessage message && connection.state != MqttConnection.State.CLOSED) {
+                onClientPacket(ctx, message);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onClientPacket(ChannelHandlerContext ctx, MqttMessage message) {
+        if (message.decoderResult().isFailure()) {
+            connection.undecodable(message.decoderResult().cause());
+            return;
+        }
+        MqttMessageType type = message.fixedHeader().messageType();
+        if (connection.state == MqttConnection.State.AWAITING_CONNECT) {
+            if (type == MqttMessageType.CONNECT) {
+                onConnect(ctx, (MqttConnectMessage) message);
+            } else {
+                connection.violate(new MqttPolicy.Violation(Rule.MQTT_CONN_01, "the first packet was " + type
+                        + ", not CONNECT", (byte) 0, "CLIENT_ERROR"));
+            }
+            return;
+        }
+        connection.violate(new MqttPolicy.Violation(Rule.MQTT_CONN_01, type + " sent before the CONNACK; wait for CONNACK",
+                MqttPolicy.REASON_PROTOCOL_ERROR, "CLIENT_ERROR"));
+    }
+
+    private void onConnect(ChannelHandlerContext ctx, MqttConnectMessage connect) {
+        TlsEstablished established = connection.established;
+        MqttLayer layer = connection.layer;
+        connection.mqttVersion = connect.variableHeader().version();
+        connection.clientId = connect.payload().clientIdentifier();
+        Long sessionExpirySeconds = null;
+        if (connection.mqttVersion == 5) {
+            MqttProperties.MqttProperty<?> expiry = connect.variableHeader().properties()
+                    .getProperty(MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL.value());
+            if (expiry != null) {
+                sessionExpirySeconds = Integer.toUnsignedLong((Integer) expiry.value());
+            }
+        }
+        String username = connect.payload().userName();
+        byte[] passwordBytes = connect.payload().passwordInBytes();
+        String password = passwordBytes == null ? null : new String(passwordBytes, StandardCharsets.UTF_8);
+        boolean customAuth = established.application() == Application.MQTT_CUSTOM_AUTH;
+        connection.devicePolicy = established.device() == null ? null : established.device().policy();
+        connection.policyVariables = policyVariables(established, connection.clientId);
+        MqttPolicy.ConnectDecision decision = MqttPolicy.onConnect(new MqttPolicy.ConnectFacts(connection.mqttVersion,
+                connection.clientId, connect.variableHeader().keepAliveTimeSeconds(), connect.variableHeader().isCleanSession(),
+                sessionExpirySeconds, username, password, established.application(), established.deferredRefusal(),
+                connection.devicePolicy, connection.policyVariables,
+                customAuth && layer.registry().authorize(username, password).isPresent()), layer.defaultSessionExpiry());
+        established.observation().addChecks(decision.checks());
+        int version = connection.mqttVersion;
+        connection.mqtt.connect(version == 5 ? "5.0" : version == 4 ? "3.1.1" : "level " + version, connection.clientId,
+                connect.variableHeader().keepAliveTimeSeconds(), decision.keepAliveApplied(),
+                connect.variableHeader().isCleanSession(), username);
+        if (decision.violation() != null) {
+            if (decision.violation().action() == MqttPolicy.Action.REFUSE_CONNECT) {
+                refuseUnauthorized(ctx, decision.violation());
+            } else {
+                connection.violate(decision.violation());
+            }
+            return;
+        }
+        if (layer.plan().shouldRefuseConnect(established.misbehaviours())) {
+            established.observation().addCheck(Check.applied(Rule.CLIENT_RETRY_01, "misbehaviour refuse-first-connections: "
+                    + "CONNECT closed without CONNACK"));
+            connection.mqtt.disconnectReason("refused by misbehaviour refuse-first-connections");
+            connection.state = MqttConnection.State.CLOSED;
+            ctx.close();
+            return;
+        }
+        connection.sessionExpiry = decision.sessionExpiry();
+        // AWS disconnects after 1.5 x keep-alive without a packet; scaled so tests need not wait real minutes.
+        long idleMillis = layer.timing().scaled(MqttPolicy.keepAliveDeadline(decision.keepAliveApplied())).toMillis();
+        ctx.pipeline().addAfter(NAME, MqttKeepAlive.IDLE_NAME, new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
+        ctx.pipeline().addAfter(MqttKeepAlive.IDLE_NAME, MqttKeepAlive.NAME, new MqttKeepAlive(connection));
+        MqttRelay relay = new MqttRelay(connection);
+        ctx.pipeline().addAfter(MqttKeepAlive.NAME, MqttRelay.NAME, relay);
+        layer.sessions().connected(connection.clientId, connection);
+        connection.state = MqttConnection.State.AWAITING_BACKEND;
+        connection.fromBackend = new BackendConnection.Listener() {
+            @Override
+            public void fromBackend(MqttMessage message) {
+                if (message.fixedHeader().messageType() == MqttMessageType.CONNACK) {
+                    connection.fromBackend = relay;
+                    try {
+                        onBackendConnack(ctx, (MqttConnAckMessage) message);
+                    } finally {
+                        ReferenceCountUtil.release(message);
+                    }
+                } else {
+                    relay.fromBackend(message);
+                }
+            }
+
+            @Override
+            public void backendClosed() {
+            }
+        };
+        connection.backend = layer.backendOpener().open(ctx.channel().eventLoop(), connection.clientId,
+                connect.variableHeader().isCleanSession(), connection.backendListener());
+    }
+
+    private static Map<String, String> policyVariables(TlsEstablished established, String clientId) {
+        Map<String, String> variables = new HashMap<>();
+        variables.put("iot:ClientId", clientId);
+        if (established.device() != null && established.device().thingName() != null) {
+            variables.put("iot:Connection.Thing.ThingName", established.device().thingName());
+        }
+        if (established.clientCertificate() != null) {
+            variables.put("iot:Certificate.Subject.CommonName", commonName(established.clientCertificate()
+                    .getSubjectX500Principal().getEncoded()));
+        }
+        return variables;
+    }
+
+    /** The subject's common name, escaped commas and multi-valued RDNs included. */
+    static String commonName(byte[] encodedSubject) {
+        RDN[] names = X500Name.getInstance(encodedSubject).getRDNs(BCStyle.CN);
+        return names.length == 0 ? "" : IETFUtils.valueToString(names[0].getFirst().getValue());
+    }
+
+    /** AWS's treatment of an unauthorized CONNECT, by switch: close (observed), CONNACK 5, or CONNACK 7 (2022 docs). */
+    private void refuseUnauthorized(ChannelHandlerContext ctx, MqttPolicy.Violation violation) {
+        Profile.UnauthorizedConnect treatment = connection.layer.profile().unauthorizedConnect();
+        connection.established.observation().refuse(new Refusal(violation.rule(), Refusal.NO_ALERT, violation.detail()
+                + " (broker.unauthorized-connect=" + treatment.name().toLowerCase(Locale.ROOT).replace('_', '-') + ")"));
+        connection.mqtt.disconnectReason(violation.lifecycleReason());
+        connection.state = MqttConnection.State.CLOSED;
+        if (treatment == Profile.UnauthorizedConnect.CLOSE) {
+            ctx.close();
+            return;
+        }
+        if (treatment == Profile.UnauthorizedConnect.CONNACK_7 && connection.mqttVersion == 4) {
+            // Code 7 is not an MQTT 3.1.1 return code, so Netty's encoder has no constant for it: the four
+            // bytes are CONNACK type (0x20), remaining length 2, no session present, return code 7.
+            connection.mqtt.packet(false, "CONNACK", "return code 7 (non-standard, as AWS's 2022 docs describe)");
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {0x20, 0x02, 0x00, 0x07}))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        MqttConnectReturnCode code = connection.mqttVersion == 5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
+                : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED;
+        ctx.writeAndFlush(MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build())
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void onBackendConnack(ChannelHandlerContext ctx, MqttConnAckMessage connack) {
+        if (connack.variableHeader().connectReturnCode() != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
+            connection.established.observation().refuse(new Refusal(Rule.MQTT_CONN_02, Refusal.NO_ALERT, "the back-end broker"
+                    + " refused the session: " + connack.variableHeader().connectReturnCode()));
+            connection.close("SERVER_ERROR");
+            return;
+        }
+        connection.state = MqttConnection.State.CONNECTED;
+        connection.layer.lifecycle().connected(connection.clientId, connection.established, ctx.channel());
+        MqttConnAckMessage answer = AwsConnack.accepted(connection.mqttVersion, connack.variableHeader().isSessionPresent(),
+                connection.established.observation());
+        connection.send(answer).addListener(written -> {
+            // A CONNACK a misbehaviour withheld leaves the gate in place: the client has still not been answered.
+            if (written.isSuccess() && connection.state != MqttConnection.State.CLOSED) {
+                connection.connackSent = true;
+                ctx.pipeline().remove(this);
+            }
+        });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        connection.inactive();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        connection.failed(cause);
+    }
+}

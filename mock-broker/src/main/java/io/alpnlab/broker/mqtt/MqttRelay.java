@@ -1,0 +1,272 @@
+package io.alpnlab.broker.mqtt;
+
+import io.alpnlab.broker.policy.MqttPolicy;
+import io.alpnlab.broker.rules.Rule;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttSubAckMessage;
+import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
+import io.netty.handler.codec.mqtt.MqttTopicSubscription;
+import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Publish and subscribe once the client has its CONNACK: each packet is decided on by
+ * {@link MqttPolicy} and what passes is relayed to the back end, which keeps sessions and
+ * subscriptions; its deliveries come back here. The front door keeps what AWS does differently
+ * from a plain broker: retained messages (none on wildcard filters), MQTT 5 topic aliases, and the
+ * packet identifiers of its own deliveries, apart from the back end's.
+ */
+final class MqttRelay extends ChannelInboundHandlerAdapter implements BackendConnection.Listener {
+
+    static final String NAME = "mqtt-relay";
+
+    /** Retained deliveries take packet IDs from the top of the range so they never meet the back end's (from 1). */
+    private static final int RETAINED_PACKET_IDS_FROM = 60_000;
+
+    private final MqttConnection connection;
+    private final List<String> filters = new ArrayList<>();
+    private final Map<Integer, String> topicAliases = new HashMap<>();
+    private final Map<Integer, List<String>> pendingSubscriptions = new HashMap<>();
+    /** Packet IDs of the front door's own deliveries (retained messages): their PUBACKs stay here. */
+    private final Set<Integer> frontDoorPacketIds = new HashSet<>();
+    private int nextRetainedPacketId = RETAINED_PACKET_IDS_FROM;
+
+    MqttRelay(MqttConnection connection) {
+        this.connection = connection;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof MqttMessage message && connection.state != MqttConnection.State.CLOSED) {
+                onClientPacket(message);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onClientPacket(MqttMessage message) {
+        if (message.decoderResult().isFailure()) {
+            connection.undecodable(message.decoderResult().cause());
+            return;
+        }
+        MqttMessageType type = message.fixedHeader().messageType();
+        switch (type) {
+            case CONNECT -> connection.violate(new MqttPolicy.Violation(Rule.MQTT_CONN_01, "second CONNECT on one connection",
+                    MqttPolicy.REASON_PROTOCOL_ERROR, "CLIENT_ERROR"));
+            case PUBLISH -> onPublish((MqttPublishMessage) message);
+            case PUBACK -> {
+                int id = MqttPackets.idOf(message);
+                if (!frontDoorPacketIds.remove(id)) {
+                    connection.backend.send(MqttPackets.pubAck(id));
+                }
+            }
+            case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) message);
+            case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) message);
+            case DISCONNECT -> connection.clientDisconnected();
+            case PUBREC, PUBREL, PUBCOMP, AUTH -> connection.violate(new MqttPolicy.Violation(Rule.MQTT_PKT_01, type
+                    + " is not supported by AWS IoT Core (no QoS 2 flows, no MQTT 5 AUTH)", MqttPolicy.REASON_PROTOCOL_ERROR,
+                    "CLIENT_ERROR"));
+            default -> connection.violate(new MqttPolicy.Violation(Rule.MQTT_PKT_01, type + " is not a packet a client sends",
+                    MqttPolicy.REASON_PROTOCOL_ERROR, "CLIENT_ERROR"));
+        }
+    }
+
+    private void onPublish(MqttPublishMessage publish) {
+        String topic = resolveAlias(publish);
+        if (topic == null) {
+            return;
+        }
+        int qos = publish.fixedHeader().qosLevel().value();
+        MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, qos, publish.fixedHeader().isRetain(),
+                publish.payload().readableBytes(), connection.devicePolicy, connection.policyVariables);
+        if (violation != null) {
+            connection.violate(violation);
+            return;
+        }
+        if (publish.fixedHeader().isRetain()) {
+            byte[] payload = new byte[publish.payload().readableBytes()];
+            publish.payload().getBytes(publish.payload().readerIndex(), payload);
+            connection.layer.retained().retain(topic, payload, qos);
+        }
+        // The retain flag stays with the front door's store (AWS semantics); the back end only relays.
+        connection.backend.send(new MqttPublishMessage(
+                new MqttFixedHeader(MqttMessageType.PUBLISH, publish.fixedHeader().isDup(), publish.fixedHeader().qosLevel(),
+                        false, 0),
+                new MqttPublishVariableHeader(topic, publish.variableHeader().packetId()), publish.payload().retainedDuplicate()));
+    }
+
+    /** The topic an MQTT 5 PUBLISH names, through its topic alias if it has one; null after a violation. */
+    private String resolveAlias(MqttPublishMessage publish) {
+        String topic = publish.variableHeader().topicName();
+        if (connection.mqttVersion != 5) {
+            return topic;
+        }
+        MqttProperties.MqttProperty<?> alias = publish.variableHeader().properties()
+                .getProperty(MqttProperties.MqttPropertyType.TOPIC_ALIAS.value());
+        if (alias == null) {
+            return topic;
+        }
+        int value = (Integer) alias.value();
+        MqttPolicy.Violation aliasViolation = MqttPolicy.onTopicAlias(value);
+        if (aliasViolation != null) {
+            connection.violate(aliasViolation);
+            return null;
+        }
+        if (!topic.isEmpty()) {
+            topicAliases.put(value, topic);
+            return topic;
+        }
+        String aliased = topicAliases.get(value);
+        if (aliased == null) {
+            connection.violate(new MqttPolicy.Violation(Rule.MQTT_V5_01, "topic alias " + value + " used before it was set",
+                    MqttPolicy.REASON_PROTOCOL_ERROR, "CLIENT_ERROR"));
+        }
+        return aliased;
+    }
+
+    private void onSubscribe(MqttSubscribeMessage subscribe) {
+        List<String> requested = new ArrayList<>();
+        List<Integer> qos = new ArrayList<>();
+        for (MqttTopicSubscription subscription : subscribe.payload().topicSubscriptions()) {
+            requested.add(subscription.topicName());
+            qos.add(subscription.qualityOfService().value());
+        }
+        boolean subscriptionIdentifier = connection.mqttVersion == 5 && subscribe.idAndPropertiesVariableHeader().properties()
+                .getProperty(MqttProperties.MqttPropertyType.SUBSCRIPTION_IDENTIFIER.value()) != null;
+        MqttPolicy.Violation violation = MqttPolicy.onSubscribe(requested, qos, subscriptionIdentifier, connection.devicePolicy,
+                connection.policyVariables);
+        if (violation != null) {
+            connection.violate(violation);
+            return;
+        }
+        int packetId = subscribe.idAndPropertiesVariableHeader().messageId();
+        pendingSubscriptions.put(packetId, requested);
+        MqttMessageBuilders.SubscribeBuilder builder = MqttMessageBuilders.subscribe().messageId(packetId);
+        for (int i = 0; i < requested.size(); i++) {
+            builder.addSubscription(MqttQoS.valueOf(qos.get(i)), requested.get(i));
+        }
+        connection.backend.send(builder.build());
+    }
+
+    private void onUnsubscribe(MqttUnsubscribeMessage unsubscribe) {
+        List<String> topics = unsubscribe.payload().topics();
+        filters.removeAll(topics);
+        MqttMessageBuilders.UnsubscribeBuilder builder = MqttMessageBuilders.unsubscribe()
+                .messageId(unsubscribe.idAndPropertiesVariableHeader().messageId());
+        topics.forEach(builder::addTopicFilter);
+        connection.backend.send(builder.build());
+    }
+
+    /** What the back end sends for this client, after its CONNACK. Runs on the client's event loop. */
+    @Override
+    public void fromBackend(MqttMessage message) {
+        try {
+            switch (message.fixedHeader().messageType()) {
+                case PUBLISH -> deliver((MqttPublishMessage) message);
+                case PUBACK -> connection.send(MqttPackets.pubAck(MqttPackets.idOf(message)));
+                case SUBACK -> onBackendSuback((MqttSubAckMessage) message);
+                case UNSUBACK -> connection.send(MqttMessageBuilders.unsubAck().packetId(MqttPackets.idOf(message)).build());
+                default -> {
+                }
+            }
+        } finally {
+            ReferenceCountUtil.release(message);
+        }
+    }
+
+    @Override
+    public void backendClosed() {
+        // MqttConnection's own listener records and closes.
+    }
+
+    private void onBackendSuback(MqttSubAckMessage suback) {
+        int id = suback.variableHeader().messageId();
+        List<String> granted = pendingSubscriptions.remove(id);
+        List<Integer> codes = suback.payload().grantedQoSLevels();
+        if (granted != null) {
+            for (int i = 0; i < granted.size() && i < codes.size(); i++) {
+                if (codes.get(i) < 0x80) {
+                    filters.add(granted.get(i));
+                }
+            }
+        }
+        connection.send(MqttMessageBuilders.subAck().packetId(id).addGrantedQoses(codes.stream().map(MqttQoS::valueOf)
+                .toArray(MqttQoS[]::new)).build()).addListener(written -> {
+                    // Retained messages follow the SUBACK that announces them; a withheld SUBACK takes them along.
+                    if (written.isSuccess() && granted != null) {
+                        deliverRetained(granted, codes);
+                    }
+                });
+    }
+
+    /**
+     * Retained messages for new subscriptions, from the front door's store: only filters without
+     * wildcards get one, as at AWS. They go out at the lower of the stored and granted QoS.
+     */
+    private void deliverRetained(List<String> granted, List<Integer> codes) {
+        for (int i = 0; i < granted.size() && i < codes.size(); i++) {
+            String filter = granted.get(i);
+            int grantedQos = codes.get(i);
+            if (grantedQos >= 0x80 || !MqttPolicy.deliversRetained(filter, List.of(filter))) {
+                continue;
+            }
+            var stored = connection.layer.retained().get(filter);
+            if (stored.isEmpty()) {
+                continue;
+            }
+            int qos = Math.min(grantedQos, stored.get().qos());
+            int packetId = 0;
+            if (qos > 0) {
+                packetId = nextRetainedPacketId;
+                nextRetainedPacketId = nextRetainedPacketId == 65535 ? RETAINED_PACKET_IDS_FROM : nextRetainedPacketId + 1;
+                frontDoorPacketIds.add(packetId);
+            }
+            connection.send(MqttMessageBuilders.publish().topicName(filter).qos(MqttQoS.valueOf(qos)).retained(true)
+                    .messageId(packetId).payload(Unpooled.wrappedBuffer(stored.get().payload())).build());
+        }
+    }
+
+    /** A message for the client. A retained one that only wildcard filters match is dropped, as AWS does. */
+    private void deliver(MqttPublishMessage publish) {
+        String topic = publish.variableHeader().topicName();
+        if (publish.fixedHeader().isRetain() && !MqttPolicy.deliversRetained(topic, filters)) {
+            connection.mqtt.packet(false, "PUBLISH", "retained message on '" + topic + "' not delivered: only wildcard"
+                    + " subscriptions match (AWS does not deliver retained messages on wildcards)");
+            if (publish.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
+                connection.backend.send(MqttPackets.pubAck(publish.variableHeader().packetId()));
+            }
+            return;
+        }
+        connection.send(new MqttPublishMessage(publish.fixedHeader(), publish.variableHeader(),
+                publish.payload().retainedDuplicate()));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        connection.inactive();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        connection.failed(cause);
+    }
+}
