@@ -54,8 +54,8 @@ public final class LifecycleEvents {
         event.put("sessionIdentifier", UUID.nameUUIDFromBytes(channel.id().asLongText().getBytes(StandardCharsets.UTF_8))
                 .toString());
         event.put("principalIdentifier", established.device() != null ? established.device().fingerprint() : "custom-auth");
-        InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
-        event.put("ipAddress", remote == null ? "" : remote.getAddress().getHostAddress());
+        event.put("ipAddress", channel.remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null
+                ? remote.getAddress().getHostAddress() : "");
         event.put("versionNumber", versionNumber.incrementAndGet());
         return event;
     }

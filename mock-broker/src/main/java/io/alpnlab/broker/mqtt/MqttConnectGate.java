@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -169,7 +170,12 @@ final class MqttConnectGate extends ChannelInboundHandlerAdapter {
     /** The subject's common name, escaped commas and multi-valued RDNs included. */
     static String commonName(byte[] encodedSubject) {
         RDN[] names = X500Name.getInstance(encodedSubject).getRDNs(BCStyle.CN);
-        return names.length == 0 ? "" : IETFUtils.valueToString(names[0].getFirst().getValue());
+        if (names.length == 0) {
+            return "";
+        }
+        // The value itself, as AWS's policy variable holds it: not the RFC 4514 string form with its escapes.
+        return names[0].getFirst().getValue() instanceof ASN1String text ? text.getString()
+                : IETFUtils.valueToString(names[0].getFirst().getValue());
     }
 
     /** AWS's treatment of an unauthorized CONNECT, by switch: close (observed), CONNACK 5, or CONNACK 7 (2022 docs). */

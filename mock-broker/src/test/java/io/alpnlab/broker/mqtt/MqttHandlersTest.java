@@ -1,0 +1,261 @@
+package io.alpnlab.broker.mqtt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alpnlab.broker.observe.ConnectionRecord;
+import io.alpnlab.broker.policy.Application;
+import io.alpnlab.broker.policy.Misbehaviours;
+import io.alpnlab.broker.registry.DevicePolicy;
+import io.alpnlab.broker.registry.DeviceStatus;
+import io.alpnlab.broker.registry.RegisteredDevice;
+import io.alpnlab.broker.rules.Rule;
+import io.alpnlab.broker.testing.HandlerHarness;
+import io.alpnlab.broker.tls.TlsEstablished;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttSubAckMessage;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.security.auth.x500.X500Principal;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each MQTT handler at its job, driven through an EmbeddedChannel: MQTT packets in, MQTT packets
+ * out (the encoder is taken out so the test reads packets, not bytes), and a stand-in back end that
+ * keeps what the front door sent it and answers when the test says so.
+ */
+class MqttHandlersTest {
+
+    private static final NioEventLoopGroup INTERNAL = new NioEventLoopGroup(1);
+
+    private final HandlerHarness harness = new HandlerHarness();
+    private final List<MqttMessage> toBackend = new ArrayList<>();
+    private final List<String> opened = new ArrayList<>();
+    private BackendConnection.Listener backendListener;
+
+    @AfterAll
+    static void stopInternalLoop() {
+        INTERNAL.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** A back end nobody listens on: lifecycle events go nowhere, which these tests do not look at. */
+    private static final MqttBackend NOWHERE = new MqttBackend() {
+        @Override
+        public InetSocketAddress address() {
+            return new InetSocketAddress("127.0.0.1", 9);
+        }
+
+        @Override
+        public String username() {
+            return null;
+        }
+
+        @Override
+        public String password() {
+            return null;
+        }
+
+        @Override
+        public String describe() {
+            return "stand-in";
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    private EmbeddedChannel connection(Misbehaviours misbehaviours) {
+        MqttLayer layer = new MqttLayer(harness.broker, NOWHERE, INTERNAL.next(), Duration.ofHours(1),
+                (EventLoop loop, String clientId, boolean clean, BackendConnection.Listener listener) -> {
+                    opened.add(clientId);
+                    backendListener = listener;
+                    return new BackendLink() {
+                        @Override
+                        public void send(MqttMessage message) {
+                            toBackend.add(message);
+                        }
+
+                        @Override
+                        public void close() {
+                        }
+                    };
+                });
+        RegisteredDevice device = new RegisteredDevice("a".repeat(64), DeviceStatus.ACTIVE, "thing-1", DevicePolicy.ALLOW_ALL);
+        TlsEstablished established = new TlsEstablished(Application.MQTT_X509, "x-amzn-mqtt-ca", null, device, null,
+                misbehaviours, harness.observation, 0x0304, 0x1301);
+        EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void handlerAdded(ChannelHandlerContext ctx) {
+                layer.install(ctx, established);
+            }
+        });
+        channel.pipeline().remove(MqttLayer.ENCODER_NAME);
+        return channel;
+    }
+
+    private EmbeddedChannel connection() {
+        return connection(Misbehaviours.NONE);
+    }
+
+    private static MqttMessage connect(String clientId) {
+        return MqttMessageBuilders.connect().clientId(clientId).protocolVersion(MqttVersion.MQTT_3_1_1).keepAlive(60)
+                .cleanSession(true).build();
+    }
+
+    private static MqttMessage backendConnack() {
+        return MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(false).build();
+    }
+
+    private EmbeddedChannel connected(Misbehaviours misbehaviours) {
+        EmbeddedChannel channel = connection(misbehaviours);
+        channel.writeInbound(connect("dev-1"));
+        backendListener.fromBackend(backendConnack());
+        return channel;
+    }
+
+    private ConnectionRecord record() {
+        return harness.observation.snapshot(false);
+    }
+
+    @Test
+    void gate_refuses_a_first_packet_that_is_not_connect() {
+        EmbeddedChannel channel = connection();
+        channel.writeInbound(MqttMessage.PINGREQ);
+        assertFalse(channel.isOpen());
+        assertEquals(Rule.MQTT_CONN_01.id(), record().verdict().rule());
+        assertTrue(opened.isEmpty(), "no back-end session for a refused connection");
+    }
+
+    @Test
+    void gate_opens_the_back_end_relays_its_connack_and_steps_aside() {
+        EmbeddedChannel channel = connection();
+        channel.writeInbound(connect("dev-1"));
+        assertEquals(List.of("dev-1"), opened);
+        assertNull(channel.readOutbound(), "no CONNACK before the back end's");
+        assertNotNull(channel.pipeline().get(MqttRelay.NAME));
+        assertNotNull(channel.pipeline().get(MqttKeepAlive.NAME));
+
+        backendListener.fromBackend(backendConnack());
+        MqttConnAckMessage connack = assertInstanceOf(MqttConnAckMessage.class, channel.readOutbound());
+        assertEquals(MqttConnectReturnCode.CONNECTION_ACCEPTED, connack.variableHeader().connectReturnCode());
+        assertNull(channel.pipeline().get(MqttConnectGate.NAME), "the gate removes itself once the CONNACK is out");
+    }
+
+    @Test
+    void gate_refuses_packets_sent_before_the_connack() {
+        EmbeddedChannel channel = connection();
+        channel.writeInbound(connect("dev-1"));
+        channel.writeInbound(MqttMessageBuilders.publish().topicName("a").qos(MqttQoS.AT_MOST_ONCE)
+                .payload(Unpooled.EMPTY_BUFFER).build());
+        assertFalse(channel.isOpen());
+        assertTrue(record().verdict().detail().contains("before the CONNACK"), record().verdict().detail());
+    }
+
+    @Test
+    void keep_alive_answers_pingreq_and_ends_a_silent_client_under_ka_01() {
+        EmbeddedChannel channel = connected(Misbehaviours.NONE);
+        channel.readOutbound();
+        channel.writeInbound(MqttMessage.PINGREQ);
+        MqttMessage pingresp = channel.readOutbound();
+        assertEquals(MqttMessageType.PINGRESP, pingresp.fixedHeader().messageType());
+        channel.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+        assertFalse(channel.isOpen());
+        assertEquals(Rule.MQTT_KA_01.id(), record().verdict().rule());
+    }
+
+    @Test
+    void relay_drops_a_qos2_publish_and_keeps_the_connection() {
+        EmbeddedChannel channel = connected(Misbehaviours.NONE);
+        toBackend.clear();
+        channel.writeInbound(MqttMessageBuilders.publish().topicName("t").qos(MqttQoS.EXACTLY_ONCE).messageId(3)
+                .payload(Unpooled.EMPTY_BUFFER).build());
+        assertTrue(channel.isOpen());
+        assertTrue(toBackend.isEmpty());
+        assertEquals("FAIL", record().check("MQTT-QOS-01").orElseThrow().outcome().name());
+    }
+
+    @Test
+    void relay_keeps_retained_messages_and_delivers_them_after_the_suback_to_exact_filters() {
+        EmbeddedChannel channel = connected(Misbehaviours.NONE);
+        channel.readOutbound();
+        toBackend.clear();
+        channel.writeInbound(MqttMessageBuilders.publish().topicName("a/b").qos(MqttQoS.AT_MOST_ONCE).retained(true)
+                .payload(Unpooled.wrappedBuffer(new byte[] {42})).build());
+        MqttPublishMessage relayed = (MqttPublishMessage) toBackend.get(0);
+        assertFalse(relayed.fixedHeader().isRetain(), "the front door keeps retained messages, the back end only relays");
+        relayed.release();
+
+        channel.writeInbound(MqttMessageBuilders.subscribe().messageId(7).addSubscription(MqttQoS.AT_LEAST_ONCE, "a/b").build());
+        assertEquals(MqttMessageType.SUBSCRIBE, toBackend.get(1).fixedHeader().messageType());
+        backendListener.fromBackend(MqttMessageBuilders.subAck().packetId(7).addGrantedQos(MqttQoS.AT_LEAST_ONCE).build());
+        assertInstanceOf(MqttSubAckMessage.class, channel.readOutbound());
+        MqttPublishMessage retained = channel.readOutbound();
+        assertEquals("a/b", retained.variableHeader().topicName());
+        assertTrue(retained.fixedHeader().isRetain());
+        retained.release();
+    }
+
+    @Test
+    void withheld_suback_takes_its_retained_messages_along() {
+        Misbehaviours.Builder plan = new Misbehaviours.Builder();
+        plan.withholdSuback = true;
+        EmbeddedChannel channel = connected(plan.build());
+        channel.readOutbound();
+        channel.writeInbound(MqttMessageBuilders.publish().topicName("c/d").qos(MqttQoS.AT_MOST_ONCE).retained(true)
+                .payload(Unpooled.wrappedBuffer(new byte[] {1})).build());
+        channel.writeInbound(MqttMessageBuilders.subscribe().messageId(8).addSubscription(MqttQoS.AT_MOST_ONCE, "c/d").build());
+        backendListener.fromBackend(MqttMessageBuilders.subAck().packetId(8).addGrantedQos(MqttQoS.AT_MOST_ONCE).build());
+        assertNull(channel.readOutbound(), "neither the SUBACK nor the retained message");
+        assertTrue(record().mqtt().packets().stream().anyMatch(packet -> packet.detail().contains("id 8 withheld")));
+    }
+
+    @Test
+    void withheld_connack_leaves_the_gate_in_place() {
+        Misbehaviours.Builder plan = new Misbehaviours.Builder();
+        plan.withholdConnack = true;
+        EmbeddedChannel channel = connected(plan.build());
+        assertNull(channel.readOutbound());
+        assertNotNull(channel.pipeline().get(MqttConnectGate.NAME));
+        channel.writeInbound(MqttMessage.PINGREQ);
+        assertFalse(channel.isOpen());
+        assertEquals(Rule.MQTT_CONN_01.id(), record().verdict().rule());
+    }
+
+    @Test
+    void recorder_keeps_every_packet_in_and_out_in_order() {
+        EmbeddedChannel channel = connected(Misbehaviours.NONE);
+        channel.writeInbound(MqttMessage.PINGREQ);
+        List<String> packets = record().mqtt().packets().stream().map(packet -> packet.direction() + " " + packet.type())
+                .toList();
+        assertEquals(List.of("in CONNECT", "out CONNACK", "in PINGREQ", "out PINGRESP"), packets);
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void common_name_is_read_from_the_encoded_subject_escaped_commas_included() {
+        assertEquals("a,b", MqttConnectGate.commonName(new X500Principal("CN=a\\,b, O=Example").getEncoded()));
+        assertEquals("", MqttConnectGate.commonName(new X500Principal("O=No Common Name").getEncoded()));
+    }
+}
