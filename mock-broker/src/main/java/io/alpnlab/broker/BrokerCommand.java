@@ -1,11 +1,14 @@
 package io.alpnlab.broker;
 
+import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.certs.PkiDirectory;
 import io.alpnlab.certs.PkiSettings;
+import io.alpnlab.certs.ServerChainVariant;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,12 +32,7 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped normally", "1:could not start (the message says why)", "2:bad arguments"},
         footerHeading = "%nMisbehaviours (--misbehave, off by default):%n",
-        footer = {"  serve-chain=<valid|large|large-plus-20|max-record|expired|not-yet-valid|wrong-host|untrusted-root|",
-            "              self-signed|missing-intermediate|weak-key|wrong-eku>, split-handshake-records,",
-            "  select-unoffered-alpn, select-no-alpn, withhold-certificate-request, delay-server-hello=<ms>,",
-            "  close-after-server-hello, alert-mid-handshake, withhold-connack, withhold-puback, withhold-suback,",
-            "  withhold-pingresp, disconnect-after=<ms>, disconnect-after-packets=<n>, refuse-first-connections=<n>",
-            "", "Port 443 needs root or CAP_NET_BIND_SERVICE; without them use e.g. --port multiplex-443=10443."})
+        footer = {"", "Port 443 needs root or CAP_NET_BIND_SERVICE; without them use e.g. --port multiplex-443=10443."})
 public final class BrokerCommand implements Callable<Integer> {
 
     static {
@@ -117,6 +115,10 @@ public final class BrokerCommand implements Callable<Integer> {
 
     static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new BrokerCommand());
+        // The misbehaviour list comes from the one place that defines them, ahead of the static footer.
+        List<String> footer = new ArrayList<>(misbehaviourHelp());
+        footer.addAll(List.of(commandLine.getCommandSpec().usageMessage().footer()));
+        commandLine.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
         commandLine.setExecutionExceptionHandler((error, failed, parseResult) -> {
             if (error instanceof IllegalArgumentException) {
                 // A bad setting value: report it like a parse error, with the usage.
@@ -129,6 +131,24 @@ public final class BrokerCommand implements Callable<Integer> {
             return 1;
         });
         return commandLine;
+    }
+
+    /** The misbehaviour names wrapped for the help text; serve-chain lists the chains it can serve. */
+    private static List<String> misbehaviourHelp() {
+        List<String> names = new ArrayList<>(Misbehaviours.NAMES);
+        names.set(0, "serve-chain=<" + String.join("|", Arrays.stream(ServerChainVariant.values())
+                .map(ServerChainVariant::cliName).toList()) + ">");
+        List<String> lines = new ArrayList<>();
+        StringBuilder line = new StringBuilder(" ");
+        for (String name : names) {
+            if (line.length() + name.length() + 2 > 78) {
+                lines.add(line.toString());
+                line = new StringBuilder(" ");
+            }
+            line.append(' ').append(name).append(',');
+        }
+        lines.add(line.substring(0, line.length() - 1));
+        return lines;
     }
 
     /** The {@code broker.*} properties: system properties first, command-line options over them. */

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alpnlab.broker.observe.ConnectionRecord;
 import io.alpnlab.broker.policy.Application;
+import io.alpnlab.broker.policy.Misbehaviour;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.registry.DevicePolicy;
 import io.alpnlab.broker.registry.DeviceStatus;
@@ -219,9 +220,8 @@ class MqttHandlersTest {
 
     @Test
     void withheld_suback_takes_its_retained_messages_along() {
-        Misbehaviours.Builder plan = new Misbehaviours.Builder();
-        plan.withholdSuback = true;
-        EmbeddedChannel channel = connected(plan.build());
+        Misbehaviours plan = Misbehaviours.NONE.with(Misbehaviour.WITHHOLD_SUBACK, true);
+        EmbeddedChannel channel = connected(plan);
         channel.readOutbound();
         channel.writeInbound(MqttMessageBuilders.publish().topicName("c/d").qos(MqttQoS.AT_MOST_ONCE).retained(true)
                 .payload(Unpooled.wrappedBuffer(new byte[] {1})).build());
@@ -233,9 +233,8 @@ class MqttHandlersTest {
 
     @Test
     void withheld_connack_leaves_the_gate_in_place() {
-        Misbehaviours.Builder plan = new Misbehaviours.Builder();
-        plan.withholdConnack = true;
-        EmbeddedChannel channel = connected(plan.build());
+        Misbehaviours plan = Misbehaviours.NONE.with(Misbehaviour.WITHHOLD_CONNACK, true);
+        EmbeddedChannel channel = connected(plan);
         assertNull(channel.readOutbound());
         assertNotNull(channel.pipeline().get(MqttConnectGate.NAME));
         channel.writeInbound(MqttMessage.PINGREQ);

@@ -261,9 +261,8 @@ class ConnectionPolicyTest {
     @Test
     void accepting_a_defective_chain_fails_its_verification_rule() {
         for (ServerChainVariant variant : ServerChainVariant.values()) {
-            Misbehaviours.Builder builder = new Misbehaviours.Builder();
-            builder.serveChain = variant;
-            List<Check> checks = HandshakeDiagnosis.onHandshakeComplete(builder.build(), null, false);
+            Misbehaviours chain = Misbehaviours.NONE.with(Misbehaviour.SERVE_CHAIN, variant);
+            List<Check> checks = HandshakeDiagnosis.onHandshakeComplete(chain, null, false);
             boolean failed = checks.stream().anyMatch(check -> check.outcome() == Outcome.FAIL);
             assertEquals(variant.defective(), failed, variant + ": " + checks);
         }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.alpnlab.broker.ListenerRole;
 import io.alpnlab.broker.observe.ConnectionRecord;
 import io.alpnlab.broker.policy.Application;
+import io.alpnlab.broker.policy.Misbehaviour;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.rules.Rule;
 import io.alpnlab.broker.testing.BrokerFixture;
@@ -129,9 +130,8 @@ class TlsHandlersTest {
 
     @Test
     void record_writer_splits_plaintext_handshake_records_and_leaves_others_whole() {
-        Misbehaviours.Builder plan = new Misbehaviours.Builder();
-        plan.splitHandshakeRecords = true;
-        EmbeddedChannel channel = HandlerHarness.channel(events, new MisbehavingRecordWriter(plan.build()));
+        Misbehaviours plan = Misbehaviours.NONE.with(Misbehaviour.SPLIT_HANDSHAKE_RECORDS, true);
+        EmbeddedChannel channel = HandlerHarness.channel(events, new MisbehavingRecordWriter(plan));
         ByteBuf records = Unpooled.buffer();
         records.writeBytes(new byte[] {22, 3, 3}).writeShort(150).writeZero(150); // handshake, 150 bytes
         records.writeBytes(new byte[] {23, 3, 3}).writeShort(100).writeZero(100); // application data, 100 bytes
@@ -150,9 +150,8 @@ class TlsHandlersTest {
 
     @Test
     void record_writer_cuts_the_connection_after_the_server_hello() {
-        Misbehaviours.Builder plan = new Misbehaviours.Builder();
-        plan.closeAfterServerHello = true;
-        EmbeddedChannel channel = HandlerHarness.channel(events, new MisbehavingRecordWriter(plan.build()));
+        Misbehaviours plan = Misbehaviours.NONE.with(Misbehaviour.CLOSE_AFTER_SERVER_HELLO, true);
+        EmbeddedChannel channel = HandlerHarness.channel(events, new MisbehavingRecordWriter(plan));
         ByteBuf records = Unpooled.buffer();
         records.writeBytes(new byte[] {22, 3, 3, 0, 4, 2, 0, 0, 0}); // ServerHello (type 2)
         records.writeBytes(new byte[] {22, 3, 3, 0, 4, 11, 0, 0, 0}); // Certificate (type 11): never sent
@@ -197,9 +196,8 @@ class TlsHandlersTest {
 
     @Test
     void bc_adapter_reports_the_clients_fatal_alert_and_the_verdict_explains_it() throws IOException {
-        Misbehaviours.Builder plan = new Misbehaviours.Builder();
-        plan.serveChain = ServerChainVariant.EXPIRED;
-        Misbehaviours expired = plan.build();
+        Misbehaviours plan = Misbehaviours.NONE.with(Misbehaviour.SERVE_CHAIN, ServerChainVariant.EXPIRED);
+        Misbehaviours expired = plan;
         TlsConnection connection = new TlsConnection(ListenerRole.MQTT_8883, harness.broker.profile(), expired,
                 harness.observation, harness.broker.registry(), HandlerHarness.credentials(), harness.broker.clock());
         EmbeddedChannel channel = HandlerHarness.channel(events, new ClientHelloGate(ListenerRole.MQTT_8883,
