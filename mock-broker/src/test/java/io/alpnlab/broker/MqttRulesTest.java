@@ -229,6 +229,24 @@ class MqttRulesTest extends SharedBrokerTest {
     }
 
     @Test
+    void fifty_subscriptions_per_connection_are_granted_and_the_rest_get_0x80() {
+        try (TestMqttClient client = client("fifty-subs")) {
+            for (int batch = 0; batch < 7; batch++) {
+                String[] filters = new String[8];
+                for (int i = 0; i < 8; i++) {
+                    filters[i] = "f/" + batch + "/" + i;
+                }
+                client.subscribe(batch + 1, 1, filters);
+                List<Integer> codes = ((MqttSubAckMessage) client.await(MqttMessageType.SUBACK)).payload().grantedQoSLevels();
+                assertEquals(batch < 6 ? 0 : 6, codes.stream().filter(code -> code == 0x80).count(), "batch " + batch + ": " + codes);
+            }
+            client.send(MqttMessage.PINGREQ);
+            assertNotNull(client.awaitOrNull(MqttMessageType.PINGRESP, Duration.ofSeconds(2)), "the connection stays open");
+        }
+        assertEquals(Outcome.FAIL, recordOf("fifty-subs").check("MQTT-SUB-02").orElseThrow().outcome());
+    }
+
+    @Test
     void qos2_publish_gets_no_puback_and_the_connection_stays_open() {
         try (TestMqttClient client = client("qos2-pub")) {
             client.publish("q2", "exactly once?", 2, 5);

@@ -35,8 +35,9 @@ public final class MqttCases {
                 named("MQTT-Publish-QoS1", Rule.MQTT_QOS_01).qos(1).judge(Judge.accepted().and(Judge.neverBroken("MQTT-QOS-01")))
                         .hint("publish at QoS 1 and wait for the PUBACK").build(),
                 named("MQTT-Subscribe", Rule.MQTT_SUB_01).action(ClientTask.Action.SUBSCRIBE)
-                        .judge(Judge.accepted().and(Judge.neverBroken("MQTT-QOS-01")).and(Judge.neverBroken("MQTT-SUB-01")))
-                        .hint("subscribe at QoS 0 or 1 with at most 8 filters per SUBSCRIBE").build(),
+                        .judge(Judge.accepted().and(Judge.neverBroken("MQTT-QOS-01")).and(Judge.neverBroken("MQTT-SUB-01"))
+                                .and(Judge.neverBroken("MQTT-SUB-02")))
+                        .hint("subscribe at QoS 0 or 1 with at most 8 filters per SUBSCRIBE and 50 per connection").build(),
                 named("MQTT-WaitsForConnack", Rule.MQTT_CONN_01).broker(firstConnections(1, "withhold-connack"))
                         .action(ClientTask.Action.PUBLISH).client(ANY).needs(SCALED_TIME).budget(Duration.ofSeconds(8))
                         .judge(Judge.neverBroken("MQTT-CONN-01"))

@@ -42,7 +42,7 @@ final class MqttRelay extends ChannelInboundHandlerAdapter implements BackendCon
     private final MqttConnection connection;
     private final List<String> filters = new ArrayList<>();
     private final Map<Integer, String> topicAliases = new HashMap<>();
-    private final Map<Integer, List<String>> pendingSubscriptions = new HashMap<>();
+    private final Map<Integer, Pending> pendingSubscriptions = new HashMap<>();
     /** Packet IDs of the front door's own deliveries (retained messages): their PUBACKs stay here. */
     private final Set<Integer> frontDoorPacketIds = new HashSet<>();
     private int nextRetainedPacketId = RETAINED_PACKET_IDS_FROM;
@@ -158,12 +158,27 @@ final class MqttRelay extends ChannelInboundHandlerAdapter implements BackendCon
             return;
         }
         int packetId = subscribe.idAndPropertiesVariableHeader().messageId();
-        pendingSubscriptions.put(packetId, requested);
+        MqttPolicy.SubscriptionLimit limit = MqttPolicy.onSubscriptionCount(new HashSet<>(filters), requested);
+        List<Integer> refused = limit == null ? List.of() : limit.refusedIndexes();
+        if (limit != null) {
+            connection.established.observation().addCheck(limit.check());
+        }
+        pendingSubscriptions.put(packetId, new Pending(requested, refused));
+        if (refused.size() == requested.size()) {
+            answerSubscribe(packetId, List.of());
+            return;
+        }
         MqttMessageBuilders.SubscribeBuilder builder = MqttMessageBuilders.subscribe().messageId(packetId);
         for (int i = 0; i < requested.size(); i++) {
-            builder.addSubscription(MqttQoS.valueOf(qos.get(i)), requested.get(i));
+            if (!refused.contains(i)) {
+                builder.addSubscription(MqttQoS.valueOf(qos.get(i)), requested.get(i));
+            }
         }
         connection.backend.send(builder.build());
+    }
+
+    /** A SUBSCRIBE on its way to the back end: its filters, and those the front door refused itself. */
+    private record Pending(List<String> requested, List<Integer> refused) {
     }
 
     private void onUnsubscribe(MqttUnsubscribeMessage unsubscribe) {
@@ -198,9 +213,17 @@ final class MqttRelay extends ChannelInboundHandlerAdapter implements BackendCon
     }
 
     private void onBackendSuback(MqttSubAckMessage suback) {
-        int id = suback.variableHeader().messageId();
-        List<String> granted = pendingSubscriptions.remove(id);
-        List<Integer> codes = suback.payload().grantedQoSLevels();
+        answerSubscribe(suback.variableHeader().messageId(), suback.payload().grantedQoSLevels());
+    }
+
+    /** The client's SUBACK: the back end's codes, with the failure code where the front door refused a filter. */
+    private void answerSubscribe(int id, List<Integer> backendCodes) {
+        Pending pending = pendingSubscriptions.remove(id);
+        List<String> granted = pending == null ? null : pending.requested();
+        List<Integer> codes = new ArrayList<>(backendCodes);
+        if (pending != null) {
+            pending.refused().forEach(index -> codes.add(index, MqttPolicy.SUBACK_FAILURE));
+        }
         if (granted != null) {
             for (int i = 0; i < granted.size() && i < codes.size(); i++) {
                 if (codes.get(i) < 0x80) {

@@ -6,8 +6,10 @@ import io.alpnlab.broker.rules.Rule;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Every MQTT-level decision the broker makes, as pure functions over the facts of one packet: AWS
@@ -20,6 +22,9 @@ public final class MqttPolicy {
     public static final int MAX_TOPIC_BYTES = 256;
     public static final int MAX_TOPIC_SLASHES = 7;
     public static final int MAX_SUBSCRIPTIONS_PER_SUBSCRIBE = 8;
+    public static final int MAX_SUBSCRIPTIONS_PER_CONNECTION = 50;
+    /** The SUBACK return code for a refused subscription (MQTT 3.1.1 0x80; in MQTT 5, unspecified error). */
+    public static final int SUBACK_FAILURE = 0x80;
     public static final int MAX_PAYLOAD_BYTES = 128 * 1024;
     public static final int TOPIC_ALIAS_MAXIMUM = 8;
     public static final int MIN_KEEP_ALIVE_SECONDS = 30;
@@ -247,6 +252,38 @@ public final class MqttPolicy {
             }
         }
         return null;
+    }
+
+    /**
+     * Which filters of an allowed SUBSCRIBE fit within AWS's 50 subscriptions per connection: a
+     * filter the connection already holds costs nothing, new ones are granted in order until the
+     * limit, and the rest get {@link #SUBACK_FAILURE}. Null when all fit.
+     */
+    public static SubscriptionLimit onSubscriptionCount(Set<String> held, List<String> requested) {
+        Set<String> after = new HashSet<>(held);
+        List<Integer> refused = new ArrayList<>();
+        for (int i = 0; i < requested.size(); i++) {
+            if (!after.contains(requested.get(i)) && after.size() >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+                refused.add(i);
+            } else {
+                after.add(requested.get(i));
+            }
+        }
+        if (refused.isEmpty()) {
+            return null;
+        }
+        return new SubscriptionLimit(refused, Check.fail(Rule.MQTT_SUB_02, refused.size() + " subscription(s) past AWS's "
+                + MAX_SUBSCRIPTIONS_PER_CONNECTION + " per connection refused with SUBACK 0x80: "
+                + refused.stream().map(requested::get).toList() + "; unsubscribe from filters you no longer need"));
+    }
+
+    /**
+     * The part of a SUBSCRIBE past the per-connection limit.
+     *
+     * @param refusedIndexes positions in the SUBSCRIBE whose filters get {@link #SUBACK_FAILURE}
+     * @param check the failed check to record
+     */
+    public record SubscriptionLimit(List<Integer> refusedIndexes, Check check) {
     }
 
     /** An MQTT 5 topic alias must be within the maximum AWS announces. */

@@ -104,6 +104,10 @@ public enum Rule {
             Provenance.DOCUMENTED, "AWS IoT developer guide, reserved topics"),
     MQTT_SUB_01("MQTT-SUB-01", Party.CLIENT, "A SUBSCRIBE carries at most 8 subscriptions.",
             Provenance.DOCUMENTED, "AWS IoT General Reference, quotas"),
+    MQTT_SUB_02("MQTT-SUB-02", Party.CLIENT, "A connection holds at most 50 subscriptions; filters past that get the SUBACK failure code 0x80 and the connection stays open.",
+            Provenance.DOCUMENTED, "AWS IoT Core endpoints and quotas (docs.aws.amazon.com/general/latest/gr/iot-core.html), message broker:"
+                    + " subscriptions per connection 50, read 2026-12-02; the 0x80 answer is INF, consistent with"
+                    + " aws-iot-device-sdk-python discussion #318 (no messages on topics past 50, OBS)"),
     MQTT_SIZE_01("MQTT-SIZE-01", Party.CLIENT, "A packet's payload is at most 128 KB.",
             Provenance.DOCUMENTED, "AWS IoT General Reference, quotas: PAYLOAD_LIMIT_EXCEEDED"),
     MQTT_RET_01("MQTT-RET-01", Party.BROKER, "Retained messages: one per topic, not delivered on wildcard subscriptions, a 0-byte payload deletes, none on $ topics.",

@@ -219,6 +219,38 @@ class MqttHandlersTest {
     }
 
     @Test
+    void relay_refuses_subscriptions_past_fifty_per_connection_with_the_failure_code() {
+        EmbeddedChannel channel = connected(Misbehaviours.NONE);
+        channel.readOutbound();
+        for (int batch = 0; batch < 7; batch++) {
+            MqttMessageBuilders.SubscribeBuilder subscribe = MqttMessageBuilders.subscribe().messageId(batch + 1);
+            List<MqttQoS> granted = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                subscribe.addSubscription(MqttQoS.AT_LEAST_ONCE, "s/" + batch + "/" + i);
+            }
+            toBackend.clear();
+            channel.writeInbound(subscribe.build());
+            // The back end grants what it was asked: 8 each time, then only the 2 that still fit, then none.
+            int forwarded = toBackend.isEmpty() ? 0
+                    : ((io.netty.handler.codec.mqtt.MqttSubscribeMessage) toBackend.get(0)).payload().topicSubscriptions().size();
+            for (int i = 0; i < forwarded; i++) {
+                granted.add(MqttQoS.AT_LEAST_ONCE);
+            }
+            if (forwarded > 0) {
+                backendListener.fromBackend(MqttMessageBuilders.subAck().packetId(batch + 1)
+                        .addGrantedQoses(granted.toArray(MqttQoS[]::new)).build());
+            }
+            MqttSubAckMessage suback = channel.readOutbound();
+            List<Integer> codes = suback.payload().grantedQoSLevels();
+            long refused = codes.stream().filter(code -> code == 0x80).count();
+            assertEquals(8, codes.size());
+            assertEquals(batch < 6 ? 0 : batch == 6 ? 6 : 8, refused, "batch " + batch + ": " + codes);
+        }
+        assertTrue(channel.isOpen(), "the connection stays open");
+        assertEquals("FAIL", record().check("MQTT-SUB-02").orElseThrow().outcome().name());
+    }
+
+    @Test
     void withheld_suback_takes_its_retained_messages_along() {
         Misbehaviours plan = Misbehaviours.NONE.with(Misbehaviour.WITHHOLD_SUBACK, true);
         EmbeddedChannel channel = connected(plan);

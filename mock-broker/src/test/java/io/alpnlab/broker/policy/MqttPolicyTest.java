@@ -103,6 +103,20 @@ class MqttPolicyTest {
     }
 
     @Test
+    void fifty_subscriptions_per_connection_and_the_excess_refused_filter_by_filter() {
+        java.util.Set<String> fortyNine = new java.util.HashSet<>();
+        for (int i = 0; i < 49; i++) {
+            fortyNine.add("held/" + i);
+        }
+        assertNull(MqttPolicy.onSubscriptionCount(fortyNine, List.of("new/1", "held/3")), "the 50th, and one already held");
+        MqttPolicy.SubscriptionLimit limit = MqttPolicy.onSubscriptionCount(fortyNine, List.of("new/1", "new/2", "held/0",
+                "new/3"));
+        assertEquals(List.of(1, 3), limit.refusedIndexes(), "new filters past 50 refused; a held one costs nothing");
+        assertEquals(Rule.MQTT_SUB_02, limit.check().rule());
+        assertTrue(limit.check().detail().contains("[new/2, new/3]"), limit.check().detail());
+    }
+
+    @Test
     void topic_alias_maximum_is_8() {
         assertNull(MqttPolicy.onTopicAlias(8));
         assertEquals(Rule.MQTT_V5_01, MqttPolicy.onTopicAlias(9).rule());
