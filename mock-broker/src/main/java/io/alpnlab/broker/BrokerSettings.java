@@ -96,14 +96,10 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
         Reader reader = new Reader(values);
         List<String> endpoints = !values.containsKey("endpoints") && values.containsKey("endpoint")
                 ? reader.list("endpoint") : reader.list("endpoints");
-        Profile profile = Profile.awsDefault(endpoints)
-                .withSni(Profile.parseSwitch(Profile.SniMode.class, PREFIX + "sni", reader.text("sni")))
-                .withAlpn(Profile.parseSwitch(Profile.AlpnMode.class, PREFIX + "alpn", reader.text("alpn")))
-                .withRegistryCheck(Profile.parseSwitch(Profile.RegistryCheck.class, PREFIX + "registry-check",
-                        reader.text("registry-check")))
-                .withUnauthorizedConnect(Profile.parseSwitch(Profile.UnauthorizedConnect.class, PREFIX + "unauthorized-connect",
-                        reader.text("unauthorized-connect")))
-                .withSecurityPolicy(reader.parse("security-policy", SecurityPolicy::fromAwsName));
+        Profile profile = Profile.awsDefault(endpoints);
+        for (String name : Profile.SWITCHES) {
+            profile = profile.withSwitch(PREFIX + name, reader.text(name));
+        }
         Map<ListenerRole, Integer> ports = new EnumMap<>(ListenerRole.class);
         for (ListenerRole role : ListenerRole.values()) {
             ports.put(role, reader.integer("port." + role.roleName(), -1, 65535));

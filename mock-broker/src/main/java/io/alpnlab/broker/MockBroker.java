@@ -2,26 +2,23 @@ package io.alpnlab.broker;
 
 import io.alpnlab.broker.app.ApplicationDispatcher;
 import io.alpnlab.broker.control.ControlServer;
-import io.alpnlab.broker.mqtt.ExternalBroker;
 import io.alpnlab.broker.http.HttpsLayer;
 import io.alpnlab.broker.mqtt.EmbeddedMoquette;
+import io.alpnlab.broker.mqtt.ExternalBroker;
 import io.alpnlab.broker.mqtt.MqttBackend;
 import io.alpnlab.broker.mqtt.MqttLayer;
-import io.alpnlab.broker.policy.MqttPolicy;
 import io.alpnlab.broker.observe.ConnectionRecorder;
+import io.alpnlab.broker.policy.MqttPolicy;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceRegistry;
-import io.alpnlab.broker.tls.TlsPipelineInitializer;
 import io.alpnlab.broker.tls.JdkFirstCrypto;
 import io.alpnlab.broker.tls.ServerCredentials;
+import io.alpnlab.broker.tls.TlsPipelineInitializer;
+import io.alpnlab.certs.ServerChainVariant;
 import io.alpnlab.certs.TestPki;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -272,8 +269,8 @@ public final class MockBroker implements AutoCloseable {
             Profile effectiveProfile = profile != null ? profile : Profile.awsDefault(pki.settings().endpointNames());
             JcaTlsCrypto crypto = JdkFirstCrypto.create();
             ServerCredentials credentials = new ServerCredentials(pki, crypto);
-            credentials.chain(io.alpnlab.certs.ServerChainVariant.VALID, false);
-            credentials.chain(io.alpnlab.certs.ServerChainVariant.VALID, true);
+            credentials.chain(ServerChainVariant.VALID, false);
+            credentials.chain(ServerChainVariant.VALID, true);
             BrokerContext context = new BrokerContext(effectiveProfile, plan, registry, credentials,
                     new ConnectionRecorder(eventLog), clock, timing);
             MockBroker broker = new MockBroker(context, new NioEventLoopGroup(threads));
@@ -289,18 +286,8 @@ public final class MockBroker implements AutoCloseable {
                     if (port < 0) {
                         continue;
                     }
-                    ServerBootstrap bootstrap = new ServerBootstrap()
-                            .group(broker.group)
-                            .channel(NioServerSocketChannel.class)
-                            .option(ChannelOption.SO_BACKLOG, 256)
-                            .childOption(ChannelOption.TCP_NODELAY, true)
-                            .childHandler(new TlsPipelineInitializer(context, role, mqttInstaller, httpsInstaller));
-                    try {
-                        Channel channel = bootstrap.bind(bindAddress, port).sync().channel();
-                        broker.listeners.put(role, channel);
-                    } catch (Exception e) {
-                        throw bindFailure(role, port, e);
-                    }
+                    broker.listeners.put(role, Listeners.bind(broker.group, bindAddress, role, port,
+                            new TlsPipelineInitializer(context, role, mqttInstaller, httpsInstaller)));
                 }
                 if (controlPort >= 0) {
                     // Loopback unless told otherwise (a container), whatever the listeners bind: no authentication.
@@ -318,19 +305,6 @@ public final class MockBroker implements AutoCloseable {
                     effectiveProfile.endpointNames().size(), effectiveProfile.endpointNames(), effectiveProfile.sni(),
                     effectiveProfile.alpn(), effectiveProfile.registryCheck(), effectiveProfile.securityPolicy().awsName());
             return broker;
-        }
-
-        private IllegalStateException bindFailure(ListenerRole role, int port, Exception cause) {
-            String why = cause.getMessage() == null ? cause.toString() : cause.getMessage();
-            String hint = "";
-            if (cause instanceof BindException && why.toLowerCase(java.util.Locale.ROOT).contains("permission") && port < 1024) {
-                hint = "; ports below 1024 need root or CAP_NET_BIND_SERVICE: choose another port, e.g. --port "
-                        + role.roleName() + "=10443, and tell the client that port";
-            } else if (why.toLowerCase(java.util.Locale.ROOT).contains("in use")) {
-                hint = "; another program holds it: stop it, or choose another port with --port " + role.roleName() + "=<port>";
-            }
-            return new IllegalStateException("cannot listen as " + role + " on " + bindAddress.getHostAddress() + ":" + port
-                    + " (" + why + ")" + hint, cause);
         }
     }
 }

@@ -67,7 +67,7 @@ class ControlServerTest {
     void registry_status_changes_take_effect_on_the_next_connection() throws Exception {
         String fingerprint = Pem.sha256Fingerprint(BrokerFixture.pki().device().leaf());
         fixture.broker().context().setProfile(fixture.broker().context().profile()
-                .withRegistryCheck(io.alpnlab.broker.policy.Profile.RegistryCheck.IN_HANDSHAKE));
+                .with(io.alpnlab.broker.policy.Profile.RegistryCheck.IN_HANDSHAKE));
         try {
             HttpResponse<String> changed = call("PUT", "/registry/" + fingerprint, "{\"status\":\"REVOKED\"}");
             assertEquals(200, changed.statusCode(), changed.body());
@@ -77,7 +77,7 @@ class ControlServerTest {
         } finally {
             call("PUT", "/registry/" + fingerprint, "{\"status\":\"ACTIVE\"}");
             fixture.broker().context().setProfile(fixture.broker().context().profile()
-                    .withRegistryCheck(io.alpnlab.broker.policy.Profile.RegistryCheck.AFTER_HANDSHAKE));
+                    .with(io.alpnlab.broker.policy.Profile.RegistryCheck.AFTER_HANDSHAKE));
         }
     }
 

@@ -414,14 +414,14 @@ class MqttRulesTest extends SharedBrokerTest {
         fixture.broker().registry().setStatus(fingerprint, DeviceStatus.REVOKED);
         try {
             fixture.broker().context().setProfile(Profile.awsDefault(List.of(BrokerFixture.ENDPOINT))
-                    .withUnauthorizedConnect(Profile.UnauthorizedConnect.CONNACK_5));
+                    .with(Profile.UnauthorizedConnect.CONNACK_5));
             try (TestMqttClient client = TestMqttClient.open(port(), BrokerFixture.pki().device(), null, MqttVersion.MQTT_3_1_1)) {
                 client.send(client.connectMessage("revoked-5", true, 60, null));
                 MqttConnAckMessage connack = (MqttConnAckMessage) client.await(MqttMessageType.CONNACK);
                 assertEquals(5, connack.variableHeader().connectReturnCode().byteValue());
             }
             fixture.broker().context().setProfile(Profile.awsDefault(List.of(BrokerFixture.ENDPOINT))
-                    .withUnauthorizedConnect(Profile.UnauthorizedConnect.CONNACK_7));
+                    .with(Profile.UnauthorizedConnect.CONNACK_7));
             // Netty's decoder rejects return code 7, which is the point of the switch: read the raw CONNACK over TLS.
             byte[] raw = RawTls.connectAndReadFirstBytes(port(), "revoked-7", 4);
             assertArrayEquals(new byte[] {0x20, 0x02, 0x00, 0x07}, raw);

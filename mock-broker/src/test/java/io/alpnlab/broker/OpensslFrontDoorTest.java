@@ -99,7 +99,7 @@ class OpensslFrontDoorTest extends SharedBrokerTest {
 
     @Test
     void lenient_sni_profile_accepts_a_missing_sni_with_a_warning() {
-        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).withSni(Profile.SniMode.LENIENT));
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).with(Profile.SniMode.LENIENT));
         RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-noservername"}, device("device")));
         assertTrue(client.stdout().contains("CertificateRequest"), client.toString());
         ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
@@ -160,7 +160,7 @@ class OpensslFrontDoorTest extends SharedBrokerTest {
     @Test
     void unregistered_certificate_is_refused_in_the_handshake_when_the_switch_says_so() {
         fixture.broker().context().setProfile(Profile.awsDefault(List.of(E))
-                .withRegistryCheck(Profile.RegistryCheck.IN_HANDSHAKE));
+                .with(Profile.RegistryCheck.IN_HANDSHAKE));
         sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-servername", E, "-tls1_2"}, device("device-unknown-ca")));
         ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
         assertEquals("TLS-CERT-03", record.verdict().rule());
@@ -196,7 +196,7 @@ class OpensslFrontDoorTest extends SharedBrokerTest {
 
     @Test
     void strict_alpn_switch_answers_an_unknown_name_with_no_application_protocol() {
-        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).withAlpn(Profile.AlpnMode.STRICT));
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).with(Profile.AlpnMode.STRICT));
         RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), "-servername", E, "-alpn", "h2");
         assertTrue(client.output().contains("no application protocol") || client.output().contains("alert number 120"),
                 client.toString());

@@ -13,6 +13,9 @@ import io.netty.util.ReferenceCountUtil;
 public final class ApplicationDispatcher extends ChannelInboundHandlerAdapter {
 
     public static final String NAME = "dispatch";
+    /** Names of the HTTP codec handlers, which the HTTPS layer and the unauthenticated-443 treatment both install. */
+    public static final String HTTP_CODEC_NAME = "http-codec";
+    public static final String HTTP_AGGREGATOR_NAME = "http-aggregator";
 
     /** Builds the handlers of one application onto a pipeline; the MQTT and HTTP layers implement it. */
     public interface ApplicationInstaller {
@@ -35,7 +38,7 @@ public final class ApplicationDispatcher extends ChannelInboundHandlerAdapter {
             switch (established.application()) {
                 case MQTT_X509, MQTT_CUSTOM_AUTH -> mqtt.install(ctx, established);
                 case HTTPS_X509 -> https.install(ctx, established);
-                case UNAUTHENTICATED_443 -> ctx.pipeline().addLast("unauthenticated",
+                case UNAUTHENTICATED_443 -> ctx.pipeline().addLast(UnauthenticatedHandler.NAME,
                         new UnauthenticatedHandler(established.observation(), broker.timing().unauthenticatedMqttTimeout()));
             }
             ctx.fireUserEventTriggered(event);

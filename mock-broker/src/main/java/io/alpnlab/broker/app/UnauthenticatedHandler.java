@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class UnauthenticatedHandler extends ChannelInboundHandlerAdapter {
 
+    static final String NAME = "unauthenticated";
+
     static final String SIGV4_MESSAGE = "403 Forbidden: HTTPS on port 443 without a client certificate needs SigV4,"
             + " which alpnlab does not emulate; offer ALPN x-amzn-http-ca with your device certificate, or use port 8443";
 
@@ -60,15 +62,15 @@ public final class UnauthenticatedHandler extends ChannelInboundHandlerAdapter {
                     + " no ALPN x-amzn-mqtt-ca, so AWS requests no client certificate and treats the connection as SigV4";
             observation.mqtt().packet(true, "CONNECT", "ignored: no certificate-authenticated MQTT on this connection");
             observation.addCheck(Check.fail(Rule.TLS_ALPN_03, detail));
-            ctx.pipeline().replace(this, "blackhole", new BlackHole());
+            ctx.pipeline().replace(this, BlackHole.NAME, new BlackHole());
             ctx.executor().schedule(() -> {
                 observation.mqtt().disconnectReason("no CONNACK; closed after " + mqttTimeout.toMillis() + " ms");
                 ctx.close();
             }, mqttTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } else {
-            ctx.pipeline().addAfter(ctx.name(), "http-aggregator", new HttpObjectAggregator(64 * 1024));
-            ctx.pipeline().addAfter(ctx.name(), "http-codec", new HttpServerCodec());
-            ctx.pipeline().addLast("sigv4", new SigV4Refusal(observation));
+            ctx.pipeline().addAfter(ctx.name(), ApplicationDispatcher.HTTP_AGGREGATOR_NAME, new HttpObjectAggregator(64 * 1024));
+            ctx.pipeline().addAfter(ctx.name(), ApplicationDispatcher.HTTP_CODEC_NAME, new HttpServerCodec());
+            ctx.pipeline().addLast(SigV4Refusal.NAME, new SigV4Refusal(observation));
             ctx.fireChannelRead(msg);
             ctx.pipeline().remove(this);
         }
@@ -76,6 +78,8 @@ public final class UnauthenticatedHandler extends ChannelInboundHandlerAdapter {
 
     /** Swallows everything the client sends: AWS never answers this MQTT client. */
     static final class BlackHole extends ChannelInboundHandlerAdapter {
+        static final String NAME = "blackhole";
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ReferenceCountUtil.release(msg);
@@ -84,6 +88,8 @@ public final class UnauthenticatedHandler extends ChannelInboundHandlerAdapter {
 
     /** Answers every HTTP request with 403 and the reason. */
     static final class SigV4Refusal extends ChannelInboundHandlerAdapter {
+        static final String NAME = "sigv4";
+
         private final ConnectionObservation observation;
 
         SigV4Refusal(ConnectionObservation observation) {

@@ -13,15 +13,17 @@ public final class HttpsLayer implements ApplicationDispatcher.ApplicationInstal
 
     private final InternalPublisher publisher;
 
+    static final String PUBLISH_NAME = "https-publish";
+
     public HttpsLayer(InternalPublisher publisher) {
         this.publisher = publisher;
     }
 
     @Override
     public void install(ChannelHandlerContext ctx, TlsEstablished established) {
-        ctx.pipeline().addLast("http-codec", new HttpServerCodec());
+        ctx.pipeline().addLast(ApplicationDispatcher.HTTP_CODEC_NAME, new HttpServerCodec());
         // One byte over AWS's limit still aggregates, so the policy (not the aggregator) refuses it with a reason.
-        ctx.pipeline().addLast("http-aggregator", new HttpObjectAggregator(MqttPolicy.MAX_PAYLOAD_BYTES + 1024));
-        ctx.pipeline().addLast("https-publish", new HttpsPublishHandler(established, publisher));
+        ctx.pipeline().addLast(ApplicationDispatcher.HTTP_AGGREGATOR_NAME, new HttpObjectAggregator(MqttPolicy.MAX_PAYLOAD_BYTES + 1024));
+        ctx.pipeline().addLast(PUBLISH_NAME, new HttpsPublishHandler(established, publisher));
     }
 }

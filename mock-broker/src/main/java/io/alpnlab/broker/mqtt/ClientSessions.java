@@ -3,6 +3,7 @@ package io.alpnlab.broker.mqtt;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.Map;
@@ -71,22 +72,26 @@ public final class ClientSessions {
             return;
         }
         LOG.debug("session of {} expired; purging it from the back end", clientId);
-        BackendConnection[] holder = new BackendConnection[1];
-        holder[0] = BackendConnection.open(loop, backend, clientId, true, new BackendConnection.Listener() {
-            @Override
-            public void fromBackend(MqttMessage message) {
-                io.netty.util.ReferenceCountUtil.release(message);
-                if (message.fixedHeader().messageType() == MqttMessageType.CONNACK) {
-                    holder[0].send(new MqttMessage(new io.netty.handler.codec.mqtt.MqttFixedHeader(MqttMessageType.DISCONNECT,
-                            false, io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE, false, 0)));
-                    holder[0].close();
-                }
-            }
+        SessionPurge purge = new SessionPurge();
+        purge.link = BackendConnection.open(loop, backend, clientId, true, purge);
+    }
 
-            @Override
-            public void backendClosed() {
+    /** Discards a session: its clean CONNECT is answered, then it disconnects. */
+    private static final class SessionPurge implements BackendConnection.Listener {
+        private BackendLink link;
+
+        @Override
+        public void fromBackend(MqttMessage message) {
+            ReferenceCountUtil.release(message);
+            if (message.fixedHeader().messageType() == MqttMessageType.CONNACK) {
+                link.send(MqttMessage.DISCONNECT);
+                link.close();
             }
-        });
+        }
+
+        @Override
+        public void backendClosed() {
+        }
     }
 
     public void close() {

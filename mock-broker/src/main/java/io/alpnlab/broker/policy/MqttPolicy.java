@@ -202,7 +202,7 @@ public final class MqttPolicy {
             return new Violation(Rule.MQTT_QOS_01, "QoS 2 PUBLISH to '" + topic + "': AWS supports QoS 0 and 1 and sends no"
                     + " PUBACK", (byte) 0, null, Action.DROP);
         }
-        Violation topicViolation = checkTopic(topic, false);
+        Violation topicViolation = MqttTopics.check(topic, false);
         if (topicViolation != null) {
             return topicViolation;
         }
@@ -242,7 +242,7 @@ public final class MqttPolicy {
                     + MAX_SUBSCRIPTIONS_PER_SUBSCRIBE, REASON_PROTOCOL_ERROR, "CLIENT_ERROR");
         }
         for (String filter : filters) {
-            Violation violation = checkTopic(filter, true);
+            Violation violation = MqttTopics.check(filter, true);
             if (violation != null) {
                 return violation;
             }
@@ -291,32 +291,6 @@ public final class MqttPolicy {
         if (alias < 1 || alias > TOPIC_ALIAS_MAXIMUM) {
             return new Violation(Rule.MQTT_V5_01, "topic alias " + alias + " outside 1.." + TOPIC_ALIAS_MAXIMUM
                     + " (the Topic Alias Maximum in CONNACK)", REASON_TOPIC_ALIAS_INVALID, "CLIENT_ERROR");
-        }
-        return null;
-    }
-
-    /** Size, depth and reserved-name rules shared by topic names and filters. */
-    static Violation checkTopic(String topic, boolean filter) {
-        int bytes = topic.getBytes(StandardCharsets.UTF_8).length;
-        if (bytes == 0) {
-            return new Violation(Rule.MQTT_TOPIC_01, "empty topic", REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
-        }
-        if (bytes > MAX_TOPIC_BYTES) {
-            return new Violation(Rule.MQTT_TOPIC_01, "topic of " + bytes + " bytes; AWS allows at most " + MAX_TOPIC_BYTES,
-                    REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
-        }
-        long slashes = topic.chars().filter(character -> character == '/').count();
-        if (slashes > MAX_TOPIC_SLASHES) {
-            return new Violation(Rule.MQTT_TOPIC_01, "topic '" + topic + "' has " + slashes + " slashes; AWS allows at most "
-                    + MAX_TOPIC_SLASHES, REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
-        }
-        if (!filter && (topic.contains("+") || topic.contains("#"))) {
-            return new Violation(Rule.MQTT_TOPIC_01, "topic name '" + topic + "' contains a wildcard",
-                    REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
-        }
-        if (topic.startsWith("$") && !topic.startsWith("$aws/")) {
-            return new Violation(Rule.MQTT_TOPIC_02, "topic '" + topic + "' starts with $, which AWS reserves (only $aws/"
-                    + " topics are usable)", REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
         }
         return null;
     }

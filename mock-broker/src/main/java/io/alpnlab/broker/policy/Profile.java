@@ -82,25 +82,52 @@ public record Profile(
                 UnauthorizedConnect.CLOSE, SecurityPolicy.DEFAULT, DEFAULT_MAX_CLIENT_HELLO_BYTES);
     }
 
-    public Profile withSni(SniMode value) {
-        return new Profile(endpointNames, value, alpn, registryCheck, unauthorizedConnect, securityPolicy, maxClientHelloBytes);
+    /**
+     * This profile with one switch changed: a {@link SniMode}, {@link AlpnMode}, {@link RegistryCheck},
+     * {@link UnauthorizedConnect} or {@link SecurityPolicy} value replaces the one of its type.
+     */
+    public Profile with(Enum<?> value) {
+        Objects.requireNonNull(value);
+        if (!SWITCH_TYPES.contains(value.getDeclaringClass())) {
+            throw new IllegalArgumentException(value.getDeclaringClass().getSimpleName() + " is not a profile switch");
+        }
+        return new Profile(endpointNames, value instanceof SniMode v ? v : sni, value instanceof AlpnMode v ? v : alpn,
+                value instanceof RegistryCheck v ? v : registryCheck,
+                value instanceof UnauthorizedConnect v ? v : unauthorizedConnect,
+                value instanceof SecurityPolicy v ? v : securityPolicy, maxClientHelloBytes);
     }
 
-    public Profile withAlpn(AlpnMode value) {
-        return new Profile(endpointNames, sni, value, registryCheck, unauthorizedConnect, securityPolicy, maxClientHelloBytes);
+    /**
+     * This profile with one switch changed by its setting name, as the command line, the {@code broker.*}
+     * properties and the control endpoint write it ({@code sni}, {@code registry-check} or {@code registryCheck}, ...).
+     */
+    public Profile withSwitch(String setting, String value) {
+        Objects.requireNonNull(value, setting);
+        // "broker.registry-check" (settings) and "registryCheck" (control endpoint JSON) name the same switch.
+        String name = setting.substring(setting.lastIndexOf('.') + 1).replaceAll("([a-z])([A-Z])", "$1-$2")
+                .toLowerCase(Locale.ROOT);
+        return with(switch (name) {
+            case "sni" -> parseSwitch(SniMode.class, setting, value);
+            case "alpn" -> parseSwitch(AlpnMode.class, setting, value);
+            case "registry-check" -> parseSwitch(RegistryCheck.class, setting, value);
+            case "unauthorized-connect" -> parseSwitch(UnauthorizedConnect.class, setting, value);
+            case "security-policy" -> {
+                try {
+                    yield SecurityPolicy.fromAwsName(value);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(setting + "='" + value + "': " + e.getMessage(), e);
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown profile switch '" + setting + "' (known: " + SWITCHES + ")");
+        });
     }
 
-    public Profile withRegistryCheck(RegistryCheck value) {
-        return new Profile(endpointNames, sni, alpn, value, unauthorizedConnect, securityPolicy, maxClientHelloBytes);
-    }
+    /** The switches {@link #withSwitch} knows, by setting name. */
+    public static final List<String> SWITCHES = List.of("sni", "alpn", "registry-check", "unauthorized-connect",
+            "security-policy");
 
-    public Profile withUnauthorizedConnect(UnauthorizedConnect value) {
-        return new Profile(endpointNames, sni, alpn, registryCheck, value, securityPolicy, maxClientHelloBytes);
-    }
-
-    public Profile withSecurityPolicy(SecurityPolicy value) {
-        return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, value, maxClientHelloBytes);
-    }
+    private static final java.util.Set<Class<?>> SWITCH_TYPES = java.util.Set.of(SniMode.class, AlpnMode.class,
+            RegistryCheck.class, UnauthorizedConnect.class, SecurityPolicy.class);
 
     public Profile withMaxClientHelloBytes(int value) {
         return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, value);

@@ -129,17 +129,17 @@ class ConnectionPolicyTest {
                 refuse("wrong SNI", ListenerRole.MQTT_8883, hello().sni("evil.example"), AWS, Rule.TLS_SNI_02,
                         AlertDescription.unrecognized_name),
                 refuse("wrong SNI under lenient profile", ListenerRole.MQTT_8883, hello().sni("evil.example"),
-                        AWS.withSni(Profile.SniMode.LENIENT), Rule.TLS_SNI_02, AlertDescription.unrecognized_name),
+                        AWS.with(Profile.SniMode.LENIENT), Rule.TLS_SNI_02, AlertDescription.unrecognized_name),
                 refuse("IP address as SNI", ListenerRole.MQTT_8883, hello().sni("127.0.0.1"), AWS, Rule.TLS_SNI_02,
                         AlertDescription.unrecognized_name),
                 refuse("TLS 1.1 and older", ListenerRole.MQTT_8883, hello().legacyOnly(0x0302), AWS, Rule.TLS_VER_01,
                         AlertDescription.protocol_version),
                 refuse("TLS 1.2 under the TLS 1.3-only policy", ListenerRole.MQTT_8883, hello().legacyOnly(0x0303),
-                        AWS.withSecurityPolicy(SecurityPolicy.TLS13_1_3_2022_10), Rule.TLS_VER_01, AlertDescription.protocol_version),
+                        AWS.with(SecurityPolicy.TLS13_1_3_2022_10), Rule.TLS_VER_01, AlertDescription.protocol_version),
                 refuse("no suite of the policy", ListenerRole.MQTT_8883, hello().legacyOnly(0x0303).suites(DHE_RSA_AES128_GCM), AWS,
                         Rule.TLS_SUITE_01, AlertDescription.handshake_failure),
                 refuse("unknown ALPN under strict profile", ListenerRole.MULTIPLEX_443, hello().alpn("h2"),
-                        AWS.withAlpn(Profile.AlpnMode.STRICT), Rule.TLS_ALPN_03, AlertDescription.no_application_protocol))
+                        AWS.with(Profile.AlpnMode.STRICT), Rule.TLS_ALPN_03, AlertDescription.no_application_protocol))
                 .map(Arguments::of);
     }
 
@@ -163,7 +163,7 @@ class ConnectionPolicyTest {
     @Test
     void lenient_sni_accepts_a_missing_name_with_a_warning() {
         HelloDecision decision = ConnectionPolicy.onClientHello(ListenerRole.MQTT_8883, hello().sni(null).facts(),
-                AWS.withSni(Profile.SniMode.LENIENT), Misbehaviours.NONE);
+                AWS.with(Profile.SniMode.LENIENT), Misbehaviours.NONE);
         assertFalse(decision.refused());
         assertTrue(decision.checks().stream().anyMatch(check -> check.rule() == Rule.TLS_SNI_01 && check.outcome() == Outcome.WARN));
     }
@@ -239,7 +239,7 @@ class ConnectionPolicyTest {
         assertNull(afterHandshake.refusal(), "by default the refusal waits for the CONNECT");
         assertEquals(Rule.TLS_CERT_03, afterHandshake.deferredRefusal().rule());
         CertificateDecision inHandshake = ConnectionPolicy.onClientCertificate(Application.MQTT_X509,
-                certificate("RSA", 2048, DeviceStatus.INACTIVE), AWS.withRegistryCheck(Profile.RegistryCheck.IN_HANDSHAKE), NOW, true);
+                certificate("RSA", 2048, DeviceStatus.INACTIVE), AWS.with(Profile.RegistryCheck.IN_HANDSHAKE), NOW, true);
         assertEquals(AlertDescription.certificate_unknown, inHandshake.refusal().alert());
     }
 
