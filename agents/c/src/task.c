@@ -6,6 +6,7 @@
  * keep-alive deadline in a couple of seconds.
  */
 #include "internal.h"
+#include "mqtt_wire.h"
 
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
@@ -226,29 +227,11 @@ static int write_all(session *s, const unsigned char *data, size_t length) {
     return 0;
 }
 
-static size_t put_length(unsigned char *out, size_t length) {
-    size_t n = 0;
-    do {
-        unsigned char byte = (unsigned char) (length % 128);
-        length /= 128;
-        out[n++] = (unsigned char) (byte | (length > 0 ? 0x80 : 0));
-    } while (length > 0);
-    return n;
-}
-
-static size_t put_string(unsigned char *out, const char *text) {
-    size_t length = strlen(text);
-    out[0] = (unsigned char) (length >> 8);
-    out[1] = (unsigned char) length;
-    memcpy(out + 2, text, length);
-    return length + 2;
-}
-
 /* Sends fixed header byte + body. */
 static int send_packet(session *s, unsigned char first, const unsigned char *body, size_t length) {
     unsigned char header[5];
     header[0] = first;
-    size_t n = 1 + put_length(header + 1, length);
+    size_t n = 1 + alpnlab_mqtt_put_length(header + 1, length);
     unsigned char out[PACKET_BUFFER + 5];
     if (n + length > sizeof out) return fail(s, "PACKET_TOO_LARGE", "an outgoing packet does not fit", 0);
     memcpy(out, header, n);
@@ -378,13 +361,13 @@ static uint64_t min_u64(uint64_t a, uint64_t b) {
 
 static int mqtt_connect(session *s, uint64_t deadline) {
     unsigned char body[512];
-    size_t n = put_string(body, "MQTT");
+    size_t n = alpnlab_mqtt_put_string(body, "MQTT");
     body[n++] = 4; /* MQTT 3.1.1 */
     body[n++] = (unsigned char) (s->task->clean ? 0x02 : 0x00);
     body[n++] = (unsigned char) (s->task->keep_alive >> 8);
     body[n++] = (unsigned char) s->task->keep_alive;
     if (strlen(s->task->client_id) > sizeof body - n - 2) return fail(s, "CONFIG", "client ID too long", 0);
-    n += put_string(body + n, s->task->client_id);
+    n += alpnlab_mqtt_put_string(body + n, s->task->client_id);
     if (send_packet(s, CONNECT << 4, body, n) != 0) return FAILED;
     packet connack;
     int got = await(s, CONNACK, 0, min_u64(deadline, alpnlab_now_ms() + scaled(s, ACK_TIMEOUT_MS)), &connack, NULL);
@@ -406,7 +389,7 @@ static int mqtt_publish(session *s, uint64_t deadline) {
     uint16_t id = s->next_packet_id++;
     int dup = 0;
     for (;;) {
-        size_t n = put_string(body, s->task->topic);
+        size_t n = alpnlab_mqtt_put_string(body, s->task->topic);
         if (s->task->qos > 0) {
             body[n++] = (unsigned char) (id >> 8);
             body[n++] = (unsigned char) id;
@@ -434,7 +417,7 @@ static int mqtt_subscribe(session *s, uint64_t deadline) {
         body[n++] = (unsigned char) (id >> 8);
         body[n++] = (unsigned char) id;
         if (strlen(s->task->topic) + 5 > sizeof body) return fail(s, "CONFIG", "topic too long", 0);
-        n += put_string(body + n, s->task->topic);
+        n += alpnlab_mqtt_put_string(body + n, s->task->topic);
         body[n++] = (unsigned char) s->task->qos;
         if (send_packet(s, SUBSCRIBE << 4 | 0x02, body, n) != 0) return FAILED;
         int got = await(s, SUBACK, id, min_u64(deadline, alpnlab_now_ms() + scaled(s, ACK_TIMEOUT_MS)), NULL, &received);

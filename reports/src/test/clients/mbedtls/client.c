@@ -7,6 +7,7 @@
  * Process-driver contract: exit 0 success, 1 failure ("TOKEN message" on stderr), 89 unsupported.
  * usage: client ACTION HOST PORT SERVER_NAME ALPN|- CA CERT KEY CLIENT_ID KEEP_ALIVE TOPIC PAYLOAD QOS TIMEOUT_MS
  */
+#include "mqtt_wire.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,25 +26,6 @@ static void fail(const char *token, const char *what, int error) {
     }
     fprintf(stderr, "%s %s%s%s\n", token, what, error ? ": " : "", text);
     exit(1);
-}
-
-/* MQTT remaining length: 7 bits per byte, continuation bit set on all but the last. */
-static size_t put_length(unsigned char *out, size_t length) {
-    size_t n = 0;
-    do {
-        unsigned char byte = length % 128;
-        length /= 128;
-        out[n++] = byte | (length > 0 ? 0x80 : 0);
-    } while (length > 0);
-    return n;
-}
-
-static size_t put_string(unsigned char *out, const char *text) {
-    size_t length = strlen(text);
-    out[0] = (unsigned char) (length >> 8);
-    out[1] = (unsigned char) length;
-    memcpy(out + 2, text, length);
-    return length + 2;
 }
 
 static void write_all(mbedtls_ssl_context *ssl, const unsigned char *data, size_t length) {
@@ -159,14 +141,14 @@ int main(int argc, char **argv) {
     unsigned char packet[2048], body[1024];
     size_t n = 0, variable = 0;
     /* CONNECT: protocol name, level 4, clean session, keep-alive, client ID. */
-    variable += put_string(body + variable, "MQTT");
+    variable += alpnlab_mqtt_put_string(body + variable, "MQTT");
     body[variable++] = 4;
     body[variable++] = 0x02;
     body[variable++] = (unsigned char) (keep_alive >> 8);
     body[variable++] = (unsigned char) keep_alive;
-    variable += put_string(body + variable, argv[9]);
+    variable += alpnlab_mqtt_put_string(body + variable, argv[9]);
     packet[n++] = 0x10;
-    n += put_length(packet + n, variable);
+    n += alpnlab_mqtt_put_length(packet + n, variable);
     memcpy(packet + n, body, variable);
     write_all(&ssl, packet, n + variable);
 
@@ -178,7 +160,7 @@ int main(int argc, char **argv) {
         fail("CONNACK_REFUSED", code, 0);
     }
     if (strcmp(action, "PUBLISH") == 0) {
-        variable = put_string(body, argv[11]);
+        variable = alpnlab_mqtt_put_string(body, argv[11]);
         if (qos > 0) {
             body[variable++] = 0;
             body[variable++] = 1; /* packet identifier 1 */
@@ -188,7 +170,7 @@ int main(int argc, char **argv) {
         variable += payload;
         n = 0;
         packet[n++] = (unsigned char) (0x30 | (qos << 1));
-        n += put_length(packet + n, variable);
+        n += alpnlab_mqtt_put_length(packet + n, variable);
         memcpy(packet + n, body, variable);
         write_all(&ssl, packet, n + variable);
         if (qos == 1 && read_packet(&ssl, body, sizeof body, &length, "PUBACK") != 4) fail("NO_PUBACK", "expected PUBACK", 0);

@@ -11,17 +11,15 @@ import java.security.spec.ECGenParameterSpec;
  * negotiated cipher suite, and refuses device keys under 2048 bits, so both families and one weak
  * size are needed.
  */
-public enum KeyType {
-    RSA_2048("rsa", "SHA256withRSA"),
-    RSA_1024("rsa1024", "SHA256withRSA"),
-    EC_P256("ecc", "SHA256withECDSA");
+public enum KeyType implements Named {
+    RSA_2048("rsa"),
+    RSA_1024("rsa1024"),
+    EC_P256("ecc");
 
     private final String fileTag;
-    private final String signatureAlgorithm;
 
-    KeyType(String fileTag, String signatureAlgorithm) {
+    KeyType(String fileTag) {
         this.fileTag = fileTag;
-        this.signatureAlgorithm = signatureAlgorithm;
     }
 
     /** Short tag used in file names and on the command line, e.g. {@code ecc}. */
@@ -31,7 +29,7 @@ public enum KeyType {
 
     /** The JCA signature algorithm a key of this type signs certificates with. */
     public String signatureAlgorithm() {
-        return signatureAlgorithm;
+        return isRsa() ? "SHA256withRSA" : "SHA256withECDSA";
     }
 
     public boolean isRsa() {
@@ -53,13 +51,13 @@ public enum KeyType {
         }
     }
 
-    /** Parses the command-line tag ({@code rsa}, {@code ecc}, {@code rsa1024}). */
+    @Override
+    public String externalName() {
+        return fileTag;
+    }
+
+    /** Parses the command-line tag ({@code rsa}, {@code ecc}, {@code rsa1024}), in any case. */
     public static KeyType fromTag(String tag) {
-        for (KeyType type : values()) {
-            if (type.fileTag.equalsIgnoreCase(tag)) {
-                return type;
-            }
-        }
-        throw new IllegalArgumentException("unknown key type '" + tag + "' (expected rsa, ecc or rsa1024)");
+        return Named.parse(KeyType.class, tag.toLowerCase(java.util.Locale.ROOT), "key type");
     }
 }

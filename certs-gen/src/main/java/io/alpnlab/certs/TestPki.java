@@ -74,32 +74,37 @@ public final class TestPki {
         return device(DeviceCertificateVariant.VALID, KeyType.RSA_2048);
     }
 
-    public synchronized Credential server(ServerChainVariant variant, KeyType keyType) {
-        if (keyType == KeyType.RSA_1024 && variant != ServerChainVariant.WEAK_KEY) {
+    public Credential server(ServerChainVariant variant, KeyType keyType) {
+        return cached(variant, keyType, (effectiveType, role) -> issueServer(variant, effectiveType, role));
+    }
+
+    public Credential device(DeviceCertificateVariant variant, KeyType keyType) {
+        return cached(variant, keyType, (effectiveType, role) -> issueDevice(variant, effectiveType, role));
+    }
+
+    /** Issues a variant once and keeps it by role; the weak-key variant is always RSA 1024, and only it is. */
+    private synchronized Credential cached(CertificateVariant variant, KeyType keyType,
+            java.util.function.BiFunction<KeyType, String, Credential> issue) {
+        boolean weak = variant.name().equals("WEAK_KEY");
+        if (keyType == KeyType.RSA_1024 && !weak) {
             throw new IllegalArgumentException("RSA 1024 is only issued as the weak-key variant");
         }
-        KeyType effectiveType = variant == ServerChainVariant.WEAK_KEY ? KeyType.RSA_1024 : keyType;
         String role = variant.role(keyType);
         Credential cached = credentials.get(role);
         if (cached == null) {
-            cached = issueServer(variant, effectiveType, role);
+            cached = issue.apply(weak ? KeyType.RSA_1024 : keyType, role);
             credentials.put(role, cached);
         }
         return cached;
     }
 
-    public synchronized Credential device(DeviceCertificateVariant variant, KeyType keyType) {
-        if (keyType == KeyType.RSA_1024 && variant != DeviceCertificateVariant.WEAK_KEY) {
-            throw new IllegalArgumentException("RSA 1024 is only issued as the weak-key variant");
-        }
-        KeyType effectiveType = variant == DeviceCertificateVariant.WEAK_KEY ? KeyType.RSA_1024 : keyType;
-        String role = variant.role(keyType);
-        Credential cached = credentials.get(role);
-        if (cached == null) {
-            cached = issueDevice(variant, effectiveType, role);
-            credentials.put(role, cached);
-        }
-        return cached;
+    /** A leaf's notBefore and notAfter: valid now, expired yesterday, or valid only from 30 days on. */
+    private static Instant[] validity(CertificateVariant variant, Instant now) {
+        return switch (variant.name()) {
+            case "EXPIRED" -> new Instant[] {now.minus(Duration.ofDays(60)), now.minus(Duration.ofDays(1))};
+            case "NOT_YET_VALID" -> new Instant[] {now.plus(Duration.ofDays(30)), now.plus(Duration.ofDays(30)).plus(LEAF_VALIDITY)};
+            default -> new Instant[] {now.minus(Authorities.BACKDATE), now.plus(LEAF_VALIDITY)};
+        };
     }
 
     private Credential issueServer(ServerChainVariant variant, KeyType keyType, String role) {
@@ -108,20 +113,9 @@ public final class TestPki {
         CertificateAuthority intermediate = keyType == KeyType.EC_P256
                 ? authorities.eccIntermediate() : authorities.rsaIntermediate();
         String subject = "CN=" + (variant == ServerChainVariant.WRONG_HOST ? WRONG_HOST_NAME : settings.primaryEndpoint());
-        Instant notBefore = now.minus(Authorities.BACKDATE);
-        Instant notAfter = now.plus(LEAF_VALIDITY);
-        switch (variant) {
-            case EXPIRED -> {
-                notBefore = now.minus(Duration.ofDays(60));
-                notAfter = now.minus(Duration.ofDays(1));
-            }
-            case NOT_YET_VALID -> {
-                notBefore = now.plus(Duration.ofDays(30));
-                notAfter = now.plus(Duration.ofDays(30)).plus(LEAF_VALIDITY);
-            }
-            default -> {
-            }
-        }
+        Instant[] validity = validity(variant, now);
+        Instant notBefore = validity[0];
+        Instant notAfter = validity[1];
         List<String> dnsNames = variant == ServerChainVariant.WRONG_HOST ? List.of(WRONG_HOST_NAME) : settings.serverDnsNames();
         var ipAddresses = variant == ServerChainVariant.WRONG_HOST ? List.<java.net.InetAddress>of() : settings.ipAddresses();
 
@@ -180,20 +174,9 @@ public final class TestPki {
     private Credential issueDevice(DeviceCertificateVariant variant, KeyType keyType, String role) {
         Instant now = settings.clock().instant();
         KeyPair keyPair = keyType.generate(random);
-        Instant notBefore = now.minus(Authorities.BACKDATE);
-        Instant notAfter = now.plus(LEAF_VALIDITY);
-        switch (variant) {
-            case EXPIRED -> {
-                notBefore = now.minus(Duration.ofDays(60));
-                notAfter = now.minus(Duration.ofDays(1));
-            }
-            case NOT_YET_VALID -> {
-                notBefore = now.plus(Duration.ofDays(30));
-                notAfter = now.plus(Duration.ofDays(30)).plus(LEAF_VALIDITY);
-            }
-            default -> {
-            }
-        }
+        Instant[] validity = validity(variant, now);
+        Instant notBefore = validity[0];
+        Instant notAfter = validity[1];
         String subject = "CN=" + settings.deviceName() + (variant == DeviceCertificateVariant.VALID ? "" : "-" + variant.cliName())
                 + (keyType == KeyType.EC_P256 ? "-ecc" : "");
         CertificateTemplate template = CertificateTemplate.of(subject, keyPair, notBefore, notAfter)

@@ -11,14 +11,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.ListResourceBundle;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 /**
  * {@code java -jar mock-broker.jar}: starts every listener on loopback with a test PKI kept in a
@@ -62,47 +64,42 @@ public final class BrokerCommand implements Callable<Integer> {
             + " https-8443); 0 ephemeral, -1 off. Repeatable.")
     private Map<String, String> ports = new LinkedHashMap<>();
 
-    @Option(names = "--sni", paramLabel = "MODE", description = "required (AWS docs 2022, default) or lenient (current docs).")
-    private String sni;
 
-    @Option(names = "--alpn", paramLabel = "MODE", description = "Unknown ALPN on 443: observed (default: no CONNACK) or"
-            + " strict (no_application_protocol alert).")
-    private String alpn;
 
-    @Option(names = "--registry-check", paramLabel = "WHERE", description = "Where unregistered certificates are refused:"
-            + " after-handshake (default) or in-handshake.")
-    private String registryCheck;
 
-    @Option(names = "--unauthorized-connect", paramLabel = "HOW", description = "Unauthorized MQTT CONNECT: close (default),"
-            + " connack-5 or connack-7.")
-    private String unauthorizedConnect;
 
-    @Option(names = "--security-policy", paramLabel = "NAME", description = "AWS TLS security policy (default:"
-            + " IoTSecurityPolicy_TLS13_1_2_2022_10).")
-    private String securityPolicy;
 
     @Option(names = "--misbehave", paramLabel = "NAME[=VALUE]", split = ",", description = "Misbehave on every connection;"
             + " see the list below.")
     private List<String> misbehave = new ArrayList<>();
 
-    @Option(names = "--upstream", paramLabel = "URI", description = "mqtt://host:port of an existing broker to relay to"
-            + " instead of the embedded Moquette.")
-    private String upstream;
 
-    @Option(names = "--registry", paramLabel = "FILE|DIR", description = "Device registry file or folder (default: the"
-            + " generated device certificates, ACTIVE).")
-    private String registry;
 
-    @Option(names = "--event-log", paramLabel = "FILE", description = "Append every connection record to this JSON-lines file.")
-    private String eventLog;
 
-    @Option(names = "--control-port", paramLabel = "PORT", description = "Loopback control endpoint port (default: 9080;"
-            + " 0 ephemeral, -1 off).")
-    private String controlPort;
 
-    @Option(names = "--control-bind", paramLabel = "ADDRESS", description = "Control endpoint address (default: 127.0.0.1)."
-            + " It has no authentication: 0.0.0.0 only inside a container whose port the host publishes on 127.0.0.1.")
-    private String controlBind;
+
+    /**
+     * The options that each set one {@code broker.*} key as given, with their parameter labels; their
+     * help comes from BrokerSettings.KEYS, so each is written once.
+     */
+    private static final Map<String, String> SETTING_OPTIONS = settingOptions();
+
+    private static Map<String, String> settingOptions() {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("sni", "MODE");
+        labels.put("alpn", "MODE");
+        labels.put("registry-check", "WHERE");
+        labels.put("unauthorized-connect", "HOW");
+        labels.put("security-policy", "NAME");
+        labels.put("upstream", "URI");
+        labels.put("registry", "FILE|DIR");
+        labels.put("event-log", "FILE");
+        labels.put("control-port", "PORT");
+        labels.put("control-bind", "ADDRESS");
+        return labels;
+    }
+
+    private final Map<String, String> settingOptions = new LinkedHashMap<>();
 
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -114,7 +111,30 @@ public final class BrokerCommand implements Callable<Integer> {
     }
 
     static CommandLine commandLine() {
-        CommandLine commandLine = new CommandLine(new BrokerCommand());
+        BrokerCommand command = new BrokerCommand();
+        CommandSpec commandSpec = CommandSpec.forAnnotatedObject(command);
+        SETTING_OPTIONS.forEach((key, label) -> commandSpec.addOption(OptionSpec.builder("--" + key).paramLabel(label)
+                .type(String.class).descriptionKey(key).setter(new CommandLine.Model.ISetter() {
+                    @Override
+                    public <T> T set(T value) {
+                        // Picocli also sets the initial (null) value before parsing: only given values are settings.
+                        if (value != null) {
+                            command.settingOptions.put(key, (String) value);
+                        }
+                        return null;
+                    }
+                }).build()));
+        CommandLine commandLine = new CommandLine(commandSpec);
+        // The setting options take their help from BrokerSettings.KEYS, written once there.
+        commandLine.setResourceBundle(new ListResourceBundle() {
+            @Override
+            protected Object[][] getContents() {
+                return BrokerSettings.KEYS.entrySet().stream().filter(key -> SETTING_OPTIONS.containsKey(key.getKey()))
+                        .map(key -> new Object[] {key.getKey(), key.getValue()[1]
+                        + (key.getValue()[0].isEmpty() ? "" : " (default: " + key.getValue()[0] + ")")})
+                        .toArray(Object[][]::new);
+            }
+        });
         // The misbehaviour list comes from the one place that defines them, ahead of the static footer.
         List<String> footer = new ArrayList<>(misbehaviourHelp());
         footer.addAll(List.of(commandLine.getCommandSpec().usageMessage().footer()));
@@ -133,21 +153,25 @@ public final class BrokerCommand implements Callable<Integer> {
         return commandLine;
     }
 
-    /** The misbehaviour names wrapped for the help text; serve-chain lists the chains it can serve. */
+    /** The misbehaviour names, then the chains serve-chain takes, wrapped for the help text. */
     private static List<String> misbehaviourHelp() {
-        List<String> names = new ArrayList<>(Misbehaviours.NAMES);
-        names.set(0, "serve-chain=<" + String.join("|", Arrays.stream(ServerChainVariant.values())
-                .map(ServerChainVariant::cliName).toList()) + ">");
+        List<String> lines = wrap(String.join(", ", Misbehaviours.NAMES));
+        lines.addAll(wrap("<variant>: " + String.join(", ", Arrays.stream(ServerChainVariant.values())
+                .map(ServerChainVariant::cliName).toList())));
+        return lines;
+    }
+
+    private static List<String> wrap(String text) {
         List<String> lines = new ArrayList<>();
         StringBuilder line = new StringBuilder(" ");
-        for (String name : names) {
-            if (line.length() + name.length() + 2 > 78) {
+        for (String word : text.split(" ")) {
+            if (line.length() + word.length() + 1 > 78) {
                 lines.add(line.toString());
                 line = new StringBuilder(" ");
             }
-            line.append(' ').append(name).append(',');
+            line.append(' ').append(word);
         }
-        lines.add(line.substring(0, line.length() - 1));
+        lines.add(line.toString());
         return lines;
     }
 
@@ -168,19 +192,10 @@ public final class BrokerCommand implements Callable<Integer> {
             ListenerRole.fromRoleName(port.getKey());
             properties.put("broker.port." + port.getKey(), port.getValue());
         }
-        put(properties, "sni", sni);
-        put(properties, "alpn", alpn);
-        put(properties, "registry-check", registryCheck);
-        put(properties, "unauthorized-connect", unauthorizedConnect);
-        put(properties, "security-policy", securityPolicy);
         if (!misbehave.isEmpty()) {
             properties.put("broker.misbehave", String.join(",", misbehave));
         }
-        put(properties, "upstream", upstream);
-        put(properties, "registry", registry);
-        put(properties, "event-log", eventLog);
-        put(properties, "control-port", controlPort);
-        put(properties, "control-bind", controlBind);
+        settingOptions.forEach((key, value) -> properties.put(BrokerSettings.PREFIX + key, value));
         return properties;
     }
 

@@ -1,44 +1,45 @@
 package io.alpnlab.broker;
 
-import java.util.Arrays;
+import io.alpnlab.certs.Named;
 
 /**
  * The broker's listeners, named by role rather than port: what AWS IoT Core does on 8883, on 443
  * (dispatching on ALPN) and on 8443. The real port of each is configurable; tests bind port 0.
  */
-public enum ListenerRole {
+public enum ListenerRole implements Named {
     /** MQTT over TLS, client certificate always requested; ALPN accepted and without effect. */
-    MQTT_8883("mqtt-8883", 8883),
+    MQTT_8883(8883),
     /** Dispatches on ALPN: x-amzn-mqtt-ca, x-amzn-http-ca, mqtt (custom auth), or none (SigV4). */
-    MULTIPLEX_443("multiplex-443", 443),
+    MULTIPLEX_443(443),
     /** HTTPS with a client certificate. */
-    HTTPS_8443("https-8443", 8443);
+    HTTPS_8443(8443);
 
-    private final String roleName;
     private final int defaultPort;
 
-    ListenerRole(String roleName, int defaultPort) {
-        this.roleName = roleName;
+    ListenerRole(int defaultPort) {
         this.defaultPort = defaultPort;
     }
 
     /** The name used in settings, records and logs, e.g. {@code multiplex-443}. */
     public String roleName() {
-        return roleName;
+        return Named.kebab(this);
     }
 
     public int defaultPort() {
         return defaultPort;
     }
 
+    @Override
+    public String externalName() {
+        return roleName();
+    }
+
     public static ListenerRole fromRoleName(String name) {
-        return Arrays.stream(values()).filter(role -> role.roleName.equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown listener role '" + name + "' (expected "
-                        + String.join(", ", Arrays.stream(values()).map(ListenerRole::roleName).toList()) + ")"));
+        return Named.parse(ListenerRole.class, name, "listener role");
     }
 
     @Override
     public String toString() {
-        return roleName;
+        return roleName();
     }
 }

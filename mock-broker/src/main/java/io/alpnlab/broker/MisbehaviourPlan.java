@@ -1,5 +1,6 @@
 package io.alpnlab.broker;
 
+import io.alpnlab.broker.policy.Misbehaviour;
 import io.alpnlab.broker.policy.Misbehaviours;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -35,7 +36,7 @@ public final class MisbehaviourPlan {
      * count spans connections, which is why it lives here and not on one connection.
      */
     public synchronized boolean shouldRefuseConnect(Misbehaviours misbehaviours) {
-        if (connectsRefused < misbehaviours.refuseFirstConnections()) {
+        if (connectsRefused < misbehaviours.count(Misbehaviour.REFUSE_FIRST_CONNECTIONS)) {
             connectsRefused++;
             return true;
         }

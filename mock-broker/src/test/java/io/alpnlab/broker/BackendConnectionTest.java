@@ -109,16 +109,6 @@ class BackendConnectionTest {
             }
 
             @Override
-            public String username() {
-                return null;
-            }
-
-            @Override
-            public String password() {
-                return null;
-            }
-
-            @Override
             public CompletableFuture<Void> sessionReady(String clientId) {
                 return ready;
             }

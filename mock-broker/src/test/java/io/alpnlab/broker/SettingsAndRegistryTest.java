@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.alpnlab.broker.policy.Misbehaviour;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceRegistry;
@@ -37,7 +38,7 @@ class SettingsAndRegistryTest {
         assertEquals(Profile.UnauthorizedConnect.CONNACK_7, settings.profile().unauthorizedConnect());
         assertEquals(10443, settings.ports().get(ListenerRole.MULTIPLEX_443));
         assertEquals(ServerChainVariant.EXPIRED, settings.misbehaviours().serveChain());
-        assertTrue(settings.misbehaviours().withholdConnack());
+        assertTrue(settings.misbehaviours().on(Misbehaviour.WITHHOLD_CONNACK));
         assertEquals(Duration.ofMillis(5), settings.timing().scaled(Duration.ofMillis(10)));
         assertTrue(settings.bind().isLoopbackAddress(), "loopback by default");
     }

@@ -121,7 +121,7 @@ class RealClientsMatrixTest {
     private static ClientUnderTest mbedtlsClient() {
         Path binary = Path.of("target", "mbedtls-client");
         RealPeer.Result build = RealPeer.run(Duration.ofMinutes(1), List.of("gcc", "-O1", "-Wall", "-o", binary.toString(),
-                "src/test/clients/mbedtls/client.c", "-lmbedtls", "-lmbedx509", "-lmbedcrypto"));
+                "-I../agents/c/src", "src/test/clients/mbedtls/client.c", "../agents/c/src/mqtt_wire.c", "-lmbedtls", "-lmbedx509", "-lmbedcrypto"));
         assertEquals(0, build.exitCode(), "the mbedTLS client must build (apt-get install libmbedtls-dev):\n" + build);
         return ProcessClient.load("src/test/resources/clients/mbedtls.json");
     }

@@ -21,28 +21,21 @@ import java.util.Map;
  * (docs/AGENT-PROTOCOL.md) and its {@code RESULT} comes back. The device holds its CA file and
  * credentials itself; only the task's parameters travel.
  */
-public final class AgentClient implements ClientUnderTest {
+public final class AgentClient extends IdentifiedClient {
 
     private final Socket socket;
     private final BufferedReader in;
     private final Writer out;
-    private final String name;
-    private final String version;
-    private final boolean scalesTime;
-    private final Map<String, String> configuration;
 
     /** HELLO fields with a meaning of their own; every other field is the device's build configuration. */
     private static final java.util.Set<String> HELLO_FIELDS = java.util.Set.of("protocol", "name", "version", "scales_time");
 
     private AgentClient(Socket socket, BufferedReader in, Writer out, String name, String version, boolean scalesTime,
             Map<String, String> configuration) {
+        super(new Identity(name, version, scalesTime, configuration));
         this.socket = socket;
         this.in = in;
         this.out = out;
-        this.name = name;
-        this.version = version;
-        this.scalesTime = scalesTime;
-        this.configuration = configuration;
     }
 
     /** Connects to {@code host[:port]} (port 7883 by default) and reads the agent's HELLO. */
@@ -79,25 +72,9 @@ public final class AgentClient implements ClientUnderTest {
         }
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
 
-    @Override
-    public String version() {
-        return version;
-    }
 
-    @Override
-    public boolean scalesTime() {
-        return scalesTime;
-    }
 
-    @Override
-    public Map<String, String> configuration() {
-        return configuration;
-    }
 
     @Override
     public ClientReport run(ClientTask task) {

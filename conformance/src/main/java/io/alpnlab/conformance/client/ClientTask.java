@@ -51,28 +51,15 @@ public record ClientTask(Action action, String host, int port, String serverName
         Objects.requireNonNull(timeout);
     }
 
-    public ClientTask withAction(Action value) {
-        return new ClientTask(value, host, port, serverName, alpn, caFile, certFile, keyFile, clientId, keepAliveSeconds,
-                cleanSession, topic, payload, qos, expectMessages, timeout, timeScale);
-    }
-
+    /** The same task on a persistent (false) or clean (true) session. */
     public ClientTask withCleanSession(boolean value) {
         return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, clientId, keepAliveSeconds,
                 value, topic, payload, qos, expectMessages, timeout, timeScale);
     }
 
+    /** The same task waiting for this many messages (for SUBSCRIBE). */
     public ClientTask withExpectMessages(int value) {
         return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, clientId, keepAliveSeconds,
                 cleanSession, topic, payload, qos, value, timeout, timeScale);
-    }
-
-    public ClientTask withTimeout(Duration value) {
-        return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, clientId, keepAliveSeconds,
-                cleanSession, topic, payload, qos, expectMessages, value, timeScale);
-    }
-
-    public ClientTask withClientId(String value) {
-        return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, value, keepAliveSeconds,
-                cleanSession, topic, payload, qos, expectMessages, timeout, timeScale);
     }
 }

@@ -32,14 +32,12 @@ import java.util.regex.Pattern;
  * {@code {name|default}} stands in the default for an empty value. A
  * {@code SUBSCRIBE_WAIT} command, if given, is used for subscriptions that wait for messages.
  */
-public final class ProcessClient implements ClientUnderTest {
+public final class ProcessClient extends IdentifiedClient {
 
     public static final int EXIT_NOT_SUPPORTED = 89;
     /** {@code {name}}, or {@code {name|default}} to stand in a default for an empty value. */
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-z_]+)(?:\\|([^}]*))?}");
 
-    private final String name;
-    private final String version;
     private final Map<String, List<String>> commands;
     private final Map<String, String> errorMap;
     private final DisabledCases disabled;
@@ -48,9 +46,8 @@ public final class ProcessClient implements ClientUnderTest {
 
     ProcessClient(String name, String version, Map<String, List<String>> commands, Map<String, String> errorMap,
             DisabledCases disabled, String persistentFlag, CommandLauncher launcher) {
+        super(new Identity(name, version, false, Map.of()));
         this.launcher = launcher;
-        this.name = name;
-        this.version = version;
         this.commands = commands;
         this.errorMap = errorMap;
         this.disabled = disabled;
@@ -172,15 +169,7 @@ public final class ProcessClient implements ClientUnderTest {
         return disabled;
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
 
-    @Override
-    public String version() {
-        return version;
-    }
 
     @Override
     public ClientReport run(ClientTask task) throws InterruptedException {
@@ -188,7 +177,7 @@ public final class ProcessClient implements ClientUnderTest {
                 "SUBSCRIBE_WAIT") ? "SUBSCRIBE_WAIT" : task.action().name();
         List<String> template = commands.get(action);
         if (template == null) {
-            return ClientReport.notSupported(name + " has no command for " + task.action(), Duration.ZERO);
+            return ClientReport.notSupported(name() + " has no command for " + task.action(), Duration.ZERO);
         }
         List<String> command = expand(template, values(task));
         long start = System.nanoTime();
@@ -211,7 +200,7 @@ public final class ProcessClient implements ClientUnderTest {
             return ClientReport.success(received, output, elapsed);
         }
         if (exit == EXIT_NOT_SUPPORTED) {
-            return ClientReport.notSupported(err.isBlank() ? name + " does not support this" : err.strip(), elapsed);
+            return ClientReport.notSupported(err.isBlank() ? name() + " does not support this" : err.strip(), elapsed);
         }
         return ClientReport.failure(token(out + err), "exit " + exit + ": " + lastLine(err.isBlank() ? out : err), output, elapsed);
     }

@@ -1,5 +1,6 @@
 package io.alpnlab.broker.mqtt;
 
+import io.alpnlab.broker.policy.Misbehaviour;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -44,9 +45,9 @@ final class MisbehavingMqttWriter extends ChannelDuplexHandler {
 
     /** True when some MQTT misbehaviour is planned, so the handler is needed. */
     static boolean needed(Misbehaviours misbehaviours) {
-        return misbehaviours.withholdConnack() || misbehaviours.withholdPuback() || misbehaviours.withholdSuback()
-                || misbehaviours.withholdPingresp() || !misbehaviours.disconnectAfter().isZero()
-                || misbehaviours.disconnectAfterPackets() > 0;
+        return misbehaviours.on(Misbehaviour.WITHHOLD_CONNACK) || misbehaviours.on(Misbehaviour.WITHHOLD_PUBACK) || misbehaviours.on(Misbehaviour.WITHHOLD_SUBACK)
+                || misbehaviours.on(Misbehaviour.WITHHOLD_PINGRESP) || !misbehaviours.duration(Misbehaviour.DISCONNECT_AFTER).isZero()
+                || misbehaviours.count(Misbehaviour.DISCONNECT_AFTER_PACKETS) > 0;
     }
 
     @Override
@@ -54,9 +55,9 @@ final class MisbehavingMqttWriter extends ChannelDuplexHandler {
         boolean packet = msg instanceof MqttMessage message && message.decoderResult().isSuccess();
         ctx.fireChannelRead(msg);
         // Counted once the honest handlers have dealt with the packet, so the last one is answered first.
-        if (packet && misbehaviours.disconnectAfterPackets() > 0 && ++packetsFromClient >= misbehaviours.disconnectAfterPackets()
+        if (packet && misbehaviours.count(Misbehaviour.DISCONNECT_AFTER_PACKETS) > 0 && ++packetsFromClient >= misbehaviours.count(Misbehaviour.DISCONNECT_AFTER_PACKETS)
                 && connection.state == MqttConnection.State.CONNECTED) {
-            connection.serverDisconnect("misbehaviour disconnect-after-packets=" + misbehaviours.disconnectAfterPackets());
+            connection.serverDisconnect("misbehaviour disconnect-after-packets=" + misbehaviours.count(Misbehaviour.DISCONNECT_AFTER_PACKETS));
         }
     }
 
@@ -82,30 +83,30 @@ final class MisbehavingMqttWriter extends ChannelDuplexHandler {
     private String withhold(MqttMessageType type) {
         switch (type) {
             case CONNACK:
-                return misbehaviours.withholdConnack() ? "withhold-connack" : null;
+                return misbehaviours.on(Misbehaviour.WITHHOLD_CONNACK) ? "withhold-connack" : null;
             case PUBACK:
                 // Only the first: Device Advisor's retry test expects the resend to be acknowledged.
-                if (misbehaviours.withholdPuback() && !pubackWithheld) {
+                if (misbehaviours.on(Misbehaviour.WITHHOLD_PUBACK) && !pubackWithheld) {
                     pubackWithheld = true;
                     return "withhold-puback";
                 }
                 return null;
             case SUBACK:
-                if (misbehaviours.withholdSuback() && !subackWithheld) {
+                if (misbehaviours.on(Misbehaviour.WITHHOLD_SUBACK) && !subackWithheld) {
                     subackWithheld = true;
                     return "withhold-suback";
                 }
                 return null;
             case PINGRESP:
-                return misbehaviours.withholdPingresp() ? "withhold-pingresp" : null;
+                return misbehaviours.on(Misbehaviour.WITHHOLD_PINGRESP) ? "withhold-pingresp" : null;
             default:
                 return null;
         }
     }
 
     private void scheduleDisconnect(ChannelHandlerContext ctx) {
-        if (!misbehaviours.disconnectAfter().isZero() && scheduledDisconnect == null) {
-            long millis = misbehaviours.disconnectAfter().toMillis();
+        if (!misbehaviours.duration(Misbehaviour.DISCONNECT_AFTER).isZero() && scheduledDisconnect == null) {
+            long millis = misbehaviours.duration(Misbehaviour.DISCONNECT_AFTER).toMillis();
             scheduledDisconnect = ctx.executor().schedule(() -> connection.serverDisconnect("misbehaviour disconnect-after="
                     + millis + "ms"), millis, TimeUnit.MILLISECONDS);
         }

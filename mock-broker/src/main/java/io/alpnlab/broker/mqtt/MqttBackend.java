@@ -12,11 +12,15 @@ public interface MqttBackend extends AutoCloseable {
 
     InetSocketAddress address();
 
-    /** Username for the front door's back-end connections, or null. */
-    String username();
+    /** Username for the front door's back-end connections, or null (the default) for none. */
+    default String username() {
+        return null;
+    }
 
-    /** Password for the front door's back-end connections, or null. */
-    String password();
+    /** Password for the front door's back-end connections, or null (the default) for none. */
+    default String password() {
+        return null;
+    }
 
     /**
      * Completes once the back end takes every packet of the session whose CONNECT for this client ID

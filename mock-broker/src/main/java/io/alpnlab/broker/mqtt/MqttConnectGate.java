@@ -10,7 +10,6 @@ import io.alpnlab.broker.tls.TlsEstablished;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
@@ -37,32 +36,18 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
  * keep-alive and relay handlers; the back end's CONNACK becomes the client's. Every client packet
  * before that CONNACK reached the client breaks MQTT-CONN-01. Removes itself once the CONNACK is out.
  */
-final class MqttConnectGate extends ChannelInboundHandlerAdapter {
+final class MqttConnectGate extends MqttConnectionHandler {
 
     static final String NAME = "mqtt-connect";
 
-    private final MqttConnection connection;
 
     MqttConnectGate(MqttConnection connection) {
-        this.connection = connection;
+        super(connection);
     }
+
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
-            if (msg instanceof MqttMessage message && connection.state != MqttConnection.State.CLOSED) {
-                onClientPacket(ctx, message);
-            }
-        } finally {
-            ReferenceCountUtil.release(msg);
-        }
-    }
-
-    private void onClientPacket(ChannelHandlerContext ctx, MqttMessage message) {
-        if (message.decoderResult().isFailure()) {
-            connection.undecodable(message.decoderResult().cause());
-            return;
-        }
+    void onPacket(ChannelHandlerContext ctx, MqttMessage message) {
         MqttMessageType type = message.fixedHeader().messageType();
         if (connection.state == MqttConnection.State.AWAITING_CONNECT) {
             if (type == MqttMessageType.CONNECT) {
@@ -223,14 +208,5 @@ final class MqttConnectGate extends ChannelInboundHandlerAdapter {
         });
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        connection.inactive();
-        super.channelInactive(ctx);
-    }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        connection.failed(cause);
-    }
 }

@@ -4,7 +4,6 @@ import io.alpnlab.broker.policy.MqttPolicy;
 import io.alpnlab.broker.rules.Rule;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
@@ -32,14 +31,13 @@ import java.util.Set;
  * from a plain broker: retained messages (none on wildcard filters), MQTT 5 topic aliases, and the
  * packet identifiers of its own deliveries, apart from the back end's.
  */
-final class MqttRelay extends ChannelInboundHandlerAdapter implements BackendConnection.Listener {
+final class MqttRelay extends MqttConnectionHandler implements BackendConnection.Listener {
 
     static final String NAME = "mqtt-relay";
 
     /** Retained deliveries take packet IDs from the top of the range so they never meet the back end's (from 1). */
     private static final int RETAINED_PACKET_IDS_FROM = 60_000;
 
-    private final MqttConnection connection;
     private final List<String> filters = new ArrayList<>();
     private final Map<Integer, String> topicAliases = new HashMap<>();
     private final Map<Integer, Pending> pendingSubscriptions = new HashMap<>();
@@ -48,25 +46,12 @@ final class MqttRelay extends ChannelInboundHandlerAdapter implements BackendCon
     private int nextRetainedPacketId = RETAINED_PACKET_IDS_FROM;
 
     MqttRelay(MqttConnection connection) {
-        this.connection = connection;
+        super(connection);
     }
+
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
-            if (msg instanceof MqttMessage message && connection.state != MqttConnection.State.CLOSED) {
-                onClientPacket(message);
-            }
-        } finally {
-            ReferenceCountUtil.release(msg);
-        }
-    }
-
-    private void onClientPacket(MqttMessage message) {
-        if (message.decoderResult().isFailure()) {
-            connection.undecodable(message.decoderResult().cause());
-            return;
-        }
+    void onPacket(ChannelHandlerContext ctx, MqttMessage message) {
         MqttMessageType type = message.fixedHeader().messageType();
         switch (type) {
             case CONNECT -> connection.violate(new MqttPolicy.Violation(Rule.MQTT_CONN_01, "second CONNECT on one connection",
@@ -282,14 +267,5 @@ final class MqttRelay extends ChannelInboundHandlerAdapter implements BackendCon
                 publish.payload().retainedDuplicate()));
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        connection.inactive();
-        super.channelInactive(ctx);
-    }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        connection.failed(cause);
-    }
 }

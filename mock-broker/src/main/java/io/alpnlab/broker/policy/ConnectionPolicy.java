@@ -63,7 +63,7 @@ public final class ConnectionPolicy {
      */
     public static List<Integer> serverVersions(Profile profile, Misbehaviours misbehaviours) {
         return policyVersions(profile.securityPolicy()).stream()
-                .filter(version -> !misbehaviours.splitHandshakeRecords() || version == ClientHelloFacts.TLS12).toList();
+                .filter(version -> !misbehaviours.on(Misbehaviour.SPLIT_HANDSHAKE_RECORDS) || version == ClientHelloFacts.TLS12).toList();
     }
 
     public static HelloDecision onClientHello(ListenerRole role, ClientHelloFacts hello, Profile profile,
@@ -79,7 +79,7 @@ public final class ConnectionPolicy {
         if (!common) {
             return refuse(checks, Rule.TLS_VER_01, AlertDescription.protocol_version, "client offers "
                     + TlsNames.versionNames(offered) + "; " + policy.awsName() + " accepts " + TlsNames.versionNames(policyVersions(policy))
-                    + (misbehaviours.splitHandshakeRecords() ? " (limited to TLS 1.2 by split-handshake-records)" : ""));
+                    + (misbehaviours.on(Misbehaviour.SPLIT_HANDSHAKE_RECORDS) ? " (limited to TLS 1.2 by split-handshake-records)" : ""));
         }
         checks.add(Check.pass(Rule.TLS_VER_01, "client offers " + TlsNames.versionNames(offered)));
 
@@ -149,15 +149,15 @@ public final class ConnectionPolicy {
         checks.add(Check.applied(Rule.TLS_TICKET_01, "no session ticket issued"));
 
         // Deliberate misbehaviours change what is carried out, and the record says so.
-        if (misbehaviours.withholdCertificateRequest() && requestCertificate) {
+        if (misbehaviours.on(Misbehaviour.WITHHOLD_CERTIFICATE_REQUEST) && requestCertificate) {
             requestCertificate = false;
             checks.add(Check.applied(Rule.TLS_CERTREQ_01, "misbehaviour withhold-certificate-request: CertificateRequest not sent"));
         }
-        if (misbehaviours.selectNoAlpn() && selected != null) {
+        if (misbehaviours.on(Misbehaviour.SELECT_NO_ALPN) && selected != null) {
             selected = null;
             checks.add(Check.applied(Rule.TLS_ALPN_07, "misbehaviour select-no-alpn: no ALPN name selected"));
         }
-        if (misbehaviours.selectUnofferedAlpn() && hello.alpnNames() != null) {
+        if (misbehaviours.on(Misbehaviour.SELECT_UNOFFERED_ALPN) && hello.alpnNames() != null) {
             // An ALPN extension is only legal in the ServerHello when the client sent one (RFC 7301 3.1).
             selected = Misbehaviours.UNOFFERED_ALPN;
         }

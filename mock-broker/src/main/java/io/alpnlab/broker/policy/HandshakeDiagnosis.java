@@ -30,14 +30,14 @@ public final class HandshakeDiagnosis {
         } else if (chain != ServerChainVariant.VALID) {
             checks.add(Check.pass(sizeRule(chain), "the client accepted the " + chain.cliName() + " chain"));
         }
-        if (misbehaviours.splitHandshakeRecords()) {
+        if (misbehaviours.on(Misbehaviour.SPLIT_HANDSHAKE_RECORDS)) {
             checks.add(Check.pass(Rule.TLS_SIZE_02, "the client reassembled handshake messages split into "
                     + Misbehaviours.SPLIT_RECORD_BYTES + "-byte records"));
         }
-        if (alpnOffered && selectedAlpn == null && misbehaviours.selectNoAlpn()) {
+        if (alpnOffered && selectedAlpn == null && misbehaviours.on(Misbehaviour.SELECT_NO_ALPN)) {
             checks.add(Check.pass(Rule.TLS_ALPN_07, "the client continued although no ALPN name was selected"));
         }
-        if (misbehaviours.selectUnofferedAlpn() && Misbehaviours.UNOFFERED_ALPN.equals(selectedAlpn)) {
+        if (misbehaviours.on(Misbehaviour.SELECT_UNOFFERED_ALPN) && Misbehaviours.UNOFFERED_ALPN.equals(selectedAlpn)) {
             checks.add(Check.fail(Rule.TLS_ALPN_08, "the client completed the handshake although the server selected"
                     + " the ALPN name " + Misbehaviours.UNOFFERED_ALPN + ", which it never offered"));
         }
@@ -63,15 +63,15 @@ public final class HandshakeDiagnosis {
                         + " when served the valid " + chain.cliName() + " chain ("
                         + chain.description() + "); check its TLS input buffer size");
             }
-            if (failure.misbehaviours().splitHandshakeRecords()) {
+            if (failure.misbehaviours().on(Misbehaviour.SPLIT_HANDSHAKE_RECORDS)) {
                 return new Refusal(Rule.TLS_SIZE_02, failure.alert(), "the client aborted with alert " + alertName
                         + " when handshake messages were split over small records");
             }
-            if (failure.misbehaviours().selectUnofferedAlpn() && failure.serverFlightSent()) {
+            if (failure.misbehaviours().on(Misbehaviour.SELECT_UNOFFERED_ALPN) && failure.serverFlightSent()) {
                 return new Refusal(Rule.TLS_ALPN_08, failure.alert(), "the client refused an ALPN name it did not offer"
                         + " (alert " + alertName + "), as RFC 7301 requires");
             }
-            if (failure.misbehaviours().selectNoAlpn() && failure.serverFlightSent()) {
+            if (failure.misbehaviours().on(Misbehaviour.SELECT_NO_ALPN) && failure.serverFlightSent()) {
                 return new Refusal(Rule.TLS_ALPN_07, failure.alert(), "the client aborted with alert " + alertName
                         + " when the server selected no ALPN name; it must cope with that");
             }
@@ -104,7 +104,7 @@ public final class HandshakeDiagnosis {
             return new Refusal(verifyRule, Refusal.NO_ALERT, "the client closed the connection (without an alert) after being"
                     + " served the " + misbehaviours.serveChain().cliName() + " chain: it refused it");
         }
-        if (serverFlightSent && misbehaviours.selectUnofferedAlpn()) {
+        if (serverFlightSent && misbehaviours.on(Misbehaviour.SELECT_UNOFFERED_ALPN)) {
             return new Refusal(Rule.TLS_ALPN_08, Refusal.NO_ALERT, "the client closed the connection (without an alert) when"
                     + " the server selected an ALPN name it never offered: it refused it");
         }

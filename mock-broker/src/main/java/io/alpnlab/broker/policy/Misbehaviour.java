@@ -1,18 +1,18 @@
 package io.alpnlab.broker.policy;
 
+import io.alpnlab.certs.Named;
 import io.alpnlab.certs.ServerChainVariant;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * One deliberate server misbehaviour a case can plan (BoGo's ProtocolBugs, one field each), off
  * by default. The name as written on the command line, in settings and in records comes from the
- * constant; the kind says what value it takes. Adding one is a constant here, an accessor on
- * {@link Misbehaviours}, and the one handler that carries it out.
+ * constant; the kind says what value it takes. Adding one is a constant here and the one handler
+ * that carries it out.
  */
-public enum Misbehaviour {
+public enum Misbehaviour implements Named {
     /** Serves a certs-gen chain other than the valid one: large, maximum-record or defective. */
     SERVE_CHAIN(Kind.CHAIN),
     /**
@@ -83,7 +83,12 @@ public enum Misbehaviour {
 
     /** The name as written on the command line, e.g. {@code withhold-puback}. */
     public String cliName() {
-        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        return Named.kebab(this);
+    }
+
+    @Override
+    public String externalName() {
+        return cliName();
     }
 
     /** The name with its value's form, e.g. {@code delay-server-hello=<ms>}, for help texts. */
@@ -92,9 +97,7 @@ public enum Misbehaviour {
     }
 
     public static Misbehaviour fromCliName(String name) {
-        return Arrays.stream(values()).filter(misbehaviour -> misbehaviour.cliName().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown misbehaviour '" + name + "' (known: "
-                        + String.join(", ", usages()) + ")"));
+        return Named.parse(Misbehaviour.class, name, "misbehaviour");
     }
 
     public static List<String> usages() {

@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * The deliberate misbehaviours planned for one connection, all off by default: a value for some
  * {@link Misbehaviour}s. The broker takes one from its plan when the connection opens; each handler
- * that carries a misbehaviour out reads it through the accessor named after it.
+ * that carries a misbehaviour out asks for its constant: {@link #on}, {@link #duration}, {@link #count}.
  */
 public final class Misbehaviours {
 
@@ -80,68 +80,32 @@ public final class Misbehaviours {
         return on.getOrDefault(misbehaviour, misbehaviour.kind().off());
     }
 
-    private boolean flag(Misbehaviour misbehaviour) {
-        return (Boolean) value(misbehaviour);
+    /** Whether a misbehaviour without a value (a flag) is on. */
+    public boolean on(Misbehaviour misbehaviour) {
+        return (Boolean) value(requireKind(misbehaviour, Misbehaviour.Kind.FLAG));
     }
 
+    /** A misbehaviour's duration, zero when off. */
+    public Duration duration(Misbehaviour misbehaviour) {
+        return (Duration) value(requireKind(misbehaviour, Misbehaviour.Kind.MILLIS));
+    }
+
+    /** A misbehaviour's count, zero when off. */
+    public int count(Misbehaviour misbehaviour) {
+        return (Integer) value(requireKind(misbehaviour, Misbehaviour.Kind.COUNT));
+    }
+
+    /** The server chain served: the valid one unless serve-chain says otherwise. */
     public ServerChainVariant serveChain() {
         return (ServerChainVariant) value(Misbehaviour.SERVE_CHAIN);
     }
 
-    public boolean splitHandshakeRecords() {
-        return flag(Misbehaviour.SPLIT_HANDSHAKE_RECORDS);
-    }
-
-    public boolean selectUnofferedAlpn() {
-        return flag(Misbehaviour.SELECT_UNOFFERED_ALPN);
-    }
-
-    public boolean selectNoAlpn() {
-        return flag(Misbehaviour.SELECT_NO_ALPN);
-    }
-
-    public boolean withholdCertificateRequest() {
-        return flag(Misbehaviour.WITHHOLD_CERTIFICATE_REQUEST);
-    }
-
-    public Duration delayServerHello() {
-        return (Duration) value(Misbehaviour.DELAY_SERVER_HELLO);
-    }
-
-    public boolean closeAfterServerHello() {
-        return flag(Misbehaviour.CLOSE_AFTER_SERVER_HELLO);
-    }
-
-    public boolean alertMidHandshake() {
-        return flag(Misbehaviour.ALERT_MID_HANDSHAKE);
-    }
-
-    public boolean withholdConnack() {
-        return flag(Misbehaviour.WITHHOLD_CONNACK);
-    }
-
-    public boolean withholdPuback() {
-        return flag(Misbehaviour.WITHHOLD_PUBACK);
-    }
-
-    public boolean withholdSuback() {
-        return flag(Misbehaviour.WITHHOLD_SUBACK);
-    }
-
-    public boolean withholdPingresp() {
-        return flag(Misbehaviour.WITHHOLD_PINGRESP);
-    }
-
-    public Duration disconnectAfter() {
-        return (Duration) value(Misbehaviour.DISCONNECT_AFTER);
-    }
-
-    public int disconnectAfterPackets() {
-        return (Integer) value(Misbehaviour.DISCONNECT_AFTER_PACKETS);
-    }
-
-    public int refuseFirstConnections() {
-        return (Integer) value(Misbehaviour.REFUSE_FIRST_CONNECTIONS);
+    private static Misbehaviour requireKind(Misbehaviour misbehaviour, Misbehaviour.Kind kind) {
+        if (misbehaviour.kind() != kind) {
+            throw new IllegalArgumentException(misbehaviour.cliName() + " is a " + misbehaviour.kind() + " misbehaviour, not "
+                    + kind);
+        }
+        return misbehaviour;
     }
 
     @Override

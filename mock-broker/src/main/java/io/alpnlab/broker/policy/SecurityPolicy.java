@@ -3,23 +3,23 @@ package io.alpnlab.broker.policy;
 import static org.bouncycastle.tls.CipherSuite.TLS_AES_128_GCM_SHA256;
 import static org.bouncycastle.tls.CipherSuite.TLS_AES_256_GCM_SHA384;
 import static org.bouncycastle.tls.CipherSuite.TLS_CHACHA20_POLY1305_SHA256;
-import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256;
+import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
-import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384;
+import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384;
-import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256;
+import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
-import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384;
+import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384;
-import static org.bouncycastle.tls.CipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA256;
+import static org.bouncycastle.tls.CipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256;
-import static org.bouncycastle.tls.CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA256;
+import static org.bouncycastle.tls.CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA;
 import static org.bouncycastle.tls.CipherSuite.TLS_RSA_WITH_AES_256_GCM_SHA384;
 
 import java.util.ArrayList;
@@ -64,13 +64,12 @@ public enum SecurityPolicy {
             TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384);
 
     private final String awsName;
-    private final ProtocolVersion minimum;
-    private final ProtocolVersion maximum;
+    /** From newest to oldest, as Bouncy Castle wants them. */
+    private final ProtocolVersion[] versions;
 
     SecurityPolicy(String awsName, ProtocolVersion minimum, ProtocolVersion maximum) {
         this.awsName = awsName;
-        this.minimum = minimum;
-        this.maximum = maximum;
+        this.versions = maximum.downTo(minimum);
     }
 
     /** AWS's name, e.g. {@code IoTSecurityPolicy_TLS13_1_2_2022_10}. */
@@ -80,7 +79,7 @@ public enum SecurityPolicy {
 
     /** Versions from newest to oldest, as Bouncy Castle wants them. */
     public ProtocolVersion[] versions() {
-        return maximum.downTo(minimum);
+        return versions.clone();
     }
 
     public boolean allowsVersion(int wireVersion) {
@@ -90,10 +89,10 @@ public enum SecurityPolicy {
     /** Suites in preference order: TLS 1.3 ones (when allowed) then the TLS 1.2 list. */
     public int[] cipherSuites() {
         List<Integer> suites = new ArrayList<>();
-        if (maximum.isEqualOrLaterVersionOf(ProtocolVersion.TLSv13)) {
+        if (allowsVersion(ProtocolVersion.TLSv13.getFullVersion())) {
             Arrays.stream(TLS13_SUITES).forEach(suites::add);
         }
-        if (!minimum.isLaterVersionOf(ProtocolVersion.TLSv12)) {
+        if (allowsVersion(ProtocolVersion.TLSv12.getFullVersion())) {
             Arrays.stream(TLS12_SUITES).forEach(suites::add);
         }
         return suites.stream().mapToInt(Integer::intValue).toArray();

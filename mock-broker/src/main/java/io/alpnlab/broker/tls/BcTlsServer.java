@@ -5,6 +5,7 @@ import io.alpnlab.broker.policy.CertificateDecision;
 import io.alpnlab.broker.policy.CertificateFacts;
 import io.alpnlab.broker.policy.ConnectionPolicy;
 import io.alpnlab.broker.policy.HelloDecision;
+import io.alpnlab.broker.policy.Misbehaviour;
 import io.alpnlab.broker.registry.RegisteredDevice;
 import io.alpnlab.certs.Pem;
 import java.io.ByteArrayInputStream;
@@ -120,7 +121,7 @@ final class BcTlsServer extends DefaultTlsServer {
         }
         ServerCredentials.Chain chain = connection.credentials.chain(connection.misbehaviours.serveChain(), ecc);
         connection.observation.chainServed(chain.role());
-        if (connection.misbehaviours.alertMidHandshake()) {
+        if (connection.misbehaviours.on(Misbehaviour.ALERT_MID_HANDSHAKE)) {
             // After the ServerHello, before the server's Certificate: the middle of the handshake.
             throw new TlsFatalAlert(AlertDescription.handshake_failure, "misbehaviour alert-mid-handshake");
         }

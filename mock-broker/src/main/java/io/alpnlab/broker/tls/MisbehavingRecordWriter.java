@@ -1,5 +1,6 @@
 package io.alpnlab.broker.tls;
 
+import io.alpnlab.broker.policy.Misbehaviour;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.policy.Refusal;
 import io.alpnlab.broker.rules.Rule;
@@ -36,8 +37,8 @@ public final class MisbehavingRecordWriter extends ChannelOutboundHandlerAdapter
 
     /** True when some misbehaviour of this plan works on records, so the handler is needed. */
     public static boolean needed(Misbehaviours misbehaviours) {
-        return misbehaviours.splitHandshakeRecords() || !misbehaviours.delayServerHello().isZero()
-                || misbehaviours.closeAfterServerHello();
+        return misbehaviours.on(Misbehaviour.SPLIT_HANDSHAKE_RECORDS) || !misbehaviours.duration(Misbehaviour.DELAY_SERVER_HELLO).isZero()
+                || misbehaviours.on(Misbehaviour.CLOSE_AFTER_SERVER_HELLO);
     }
 
     @Override
@@ -59,7 +60,7 @@ public final class MisbehavingRecordWriter extends ChannelOutboundHandlerAdapter
                 if (plaintextHandshake && length > 0 && fragment.getUnsignedByte(0) == HandshakeType.server_hello) {
                     serverHello = true;
                 }
-                if (plaintextHandshake && misbehaviours.splitHandshakeRecords()) {
+                if (plaintextHandshake && misbehaviours.on(Misbehaviour.SPLIT_HANDSHAKE_RECORDS)) {
                     while (fragment.isReadable()) {
                         appendRecord(ctx, out, type, version, fragment.readRetainedSlice(
                                 Math.min(Misbehaviours.SPLIT_RECORD_BYTES, fragment.readableBytes())));
@@ -68,7 +69,7 @@ public final class MisbehavingRecordWriter extends ChannelOutboundHandlerAdapter
                 } else {
                     appendRecord(ctx, out, type, version, fragment);
                 }
-                if (serverHello && misbehaviours.closeAfterServerHello()) {
+                if (serverHello && misbehaviours.on(Misbehaviour.CLOSE_AFTER_SERVER_HELLO)) {
                     cut = true;
                     break;
                 }
@@ -76,7 +77,7 @@ public final class MisbehavingRecordWriter extends ChannelOutboundHandlerAdapter
         } finally {
             records.release();
         }
-        if (!misbehaviours.delayServerHello().isZero() && !released) {
+        if (!misbehaviours.duration(Misbehaviour.DELAY_SERVER_HELLO).isZero() && !released) {
             hold(ctx, out, promise);
         } else {
             ctx.write(out, promise);
@@ -106,7 +107,7 @@ public final class MisbehavingRecordWriter extends ChannelOutboundHandlerAdapter
                 held.forEach(ctx::write);
                 held.clear();
                 ctx.flush();
-            }, misbehaviours.delayServerHello().toMillis(), TimeUnit.MILLISECONDS);
+            }, misbehaviours.duration(Misbehaviour.DELAY_SERVER_HELLO).toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

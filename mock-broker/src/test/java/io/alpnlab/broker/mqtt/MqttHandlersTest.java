@@ -68,16 +68,6 @@ class MqttHandlersTest {
         }
 
         @Override
-        public String username() {
-            return null;
-        }
-
-        @Override
-        public String password() {
-            return null;
-        }
-
-        @Override
         public String describe() {
             return "stand-in";
         }

@@ -1,0 +1,38 @@
+package io.alpnlab.conformance.reference;
+
+import io.alpnlab.certs.Named;
+
+/**
+ * One deliberate defect of the reference client: the mistake a real client makes, caught by one
+ * conformance case (the meta-test proves it). The keep-alive value is the one defect with a value
+ * and lives on {@link Defects}.
+ */
+public enum Defect implements Named {
+    /** If on, causes the ClientHello to carry no server_name. */
+    NO_SNI,
+    /** If on, causes no ALPN name to be offered, whatever the task says. */
+    NO_ALPN,
+    /** If on, causes the ALPN name to be offered with OpenSSL's length byte in front (the mbedTLS bug). */
+    ALPN_LENGTH_PREFIXED,
+    /** If on, causes any server certificate to be accepted, without name check (a security hole). */
+    TRUST_ALL,
+    /** If on, causes publishes and subscriptions at QoS 2. */
+    QOS2,
+    /** If on, causes reconnects to follow each other almost immediately. */
+    NO_BACKOFF,
+    /** If on, causes a PUBLISH to be sent right after CONNECT, before the CONNACK. */
+    PUBLISH_BEFORE_CONNACK,
+    /** If on, causes a QoS 1 PUBLISH without PUBACK to be given up, not resent. */
+    NO_PUBLISH_RETRY,
+    /** If on, causes a SUBSCRIBE without SUBACK to be given up, not resent. */
+    NO_SUBSCRIBE_RETRY,
+    /** If on, causes no PINGREQ ever to be sent. */
+    NO_KEEP_ALIVE,
+    /** If on, causes a missing PINGRESP to go unnoticed (no reconnect). */
+    IGNORE_PINGRESP;
+
+    @Override
+    public String externalName() {
+        return Named.kebab(this);
+    }
+}
