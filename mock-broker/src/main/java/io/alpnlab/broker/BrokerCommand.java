@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.ListResourceBundle;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -227,8 +228,8 @@ public final class BrokerCommand implements Callable<Integer> {
         String endpoint = settings.endpoints().get(0);
         String host = settings.bind().getHostAddress();
         out.printf("alpnlab mock broker: AWS IoT Core rules (sni=%s, alpn=%s, registry-check=%s, %s), MQTT via %s%n",
-                settings.profile().sni().name().toLowerCase(), settings.profile().alpn().name().toLowerCase(),
-                settings.profile().registryCheck().name().toLowerCase().replace('_', '-'),
+                settings.profile().sni().name().toLowerCase(Locale.ROOT), settings.profile().alpn().name().toLowerCase(Locale.ROOT),
+                settings.profile().registryCheck().name().toLowerCase(Locale.ROOT).replace('_', '-'),
                 settings.profile().securityPolicy().awsName(), broker.mqttBackend());
         out.printf("  endpoint      %s%n", String.join(", ", settings.endpoints()));
         for (ListenerRole role : ListenerRole.values()) {

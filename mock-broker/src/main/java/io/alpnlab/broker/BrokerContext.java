@@ -5,6 +5,7 @@ import io.alpnlab.broker.observe.ConnectionRecorder;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceRegistry;
 import io.alpnlab.broker.tls.ServerCredentials;
+import io.netty.channel.Channel;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -28,7 +29,7 @@ public final class BrokerContext {
     private final Timing timing;
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, ConnectionObservation> open = new ConcurrentHashMap<>();
-    private final Map<Long, io.netty.channel.Channel> channels = new ConcurrentHashMap<>();
+    private final Map<Long, Channel> channels = new ConcurrentHashMap<>();
 
     /**
      * Time settings. {@code scale} multiplies every MQTT protocol time (keep-alive enforcement,
@@ -116,7 +117,7 @@ public final class BrokerContext {
         return ids.incrementAndGet();
     }
 
-    public void opened(ConnectionObservation observation, io.netty.channel.Channel channel) {
+    public void opened(ConnectionObservation observation, Channel channel) {
         open.put(observation.id(), observation);
         channels.put(observation.id(), channel);
     }

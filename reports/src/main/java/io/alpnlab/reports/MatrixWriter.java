@@ -84,7 +84,7 @@ public final class MatrixWriter {
         for (Matrix.Row row : matrix.rules()) {
             rows.append("<tr><td><b>").append(escape(row.rule())).append("</b><br><small>").append(escape(row.statement()))
                     .append("</small></td><td>").append(escape(row.provenance())).append("</td><td><span class=\"v ")
-                    .append(row.verdict().name().toLowerCase()).append("\">").append(row.verdict().words()).append("</span></td><td>");
+                    .append(row.verdict().name().toLowerCase(java.util.Locale.ROOT)).append("\">").append(row.verdict().words()).append("</span></td><td>");
             for (Matrix.Case c : row.cases()) {
                 rows.append("<div>").append(escape(c.id())).append(": ").append(c.verdict().words());
                 if (!c.reason().isEmpty() && c.verdict() != Matrix.Verdict.PASS) {
