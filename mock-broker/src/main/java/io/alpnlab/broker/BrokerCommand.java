@@ -92,6 +92,8 @@ public final class BrokerCommand implements Callable<Integer> {
         labels.put("registry-check", "WHERE");
         labels.put("unauthorized-connect", "HOW");
         labels.put("security-policy", "NAME");
+        labels.put("mfl", "MODE");
+        labels.put("alpn-8883", "MODE");
         labels.put("upstream", "URI");
         labels.put("registry", "FILE|DIR");
         labels.put("event-log", "FILE");
@@ -227,10 +229,9 @@ public final class BrokerCommand implements Callable<Integer> {
         Path dir = settings.pkiDir().toAbsolutePath().normalize();
         String endpoint = settings.endpoints().get(0);
         String host = settings.bind().getHostAddress();
-        out.printf("alpnlab mock broker: AWS IoT Core rules (sni=%s, alpn=%s, registry-check=%s, %s), MQTT via %s%n",
-                settings.profile().sni().name().toLowerCase(Locale.ROOT), settings.profile().alpn().name().toLowerCase(Locale.ROOT),
-                settings.profile().registryCheck().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                settings.profile().securityPolicy().awsName(), broker.mqttBackend());
+        out.printf("alpnlab mock broker: AWS IoT Core rules (%s), MQTT via %s%n", String.join(", ", settings.profile().switches()
+                .entrySet().stream().map(entry -> entry.getKey().equals("security-policy") ? entry.getValue()
+                        : entry.getKey() + "=" + entry.getValue()).toList()), broker.mqttBackend());
         out.printf("  endpoint      %s%n", String.join(", ", settings.endpoints()));
         for (ListenerRole role : ListenerRole.values()) {
             if (broker.isListening(role)) {

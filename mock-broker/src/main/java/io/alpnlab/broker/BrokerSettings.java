@@ -63,6 +63,10 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
         keys.put("registry-check", new String[] {"after-handshake", "where unregistered certificates are refused: after-handshake or in-handshake"});
         keys.put("unauthorized-connect", new String[] {"close", "unauthorized CONNECT: close, connack-5 or connack-7"});
         keys.put("security-policy", new String[] {SecurityPolicy.DEFAULT.awsName(), "AWS TLS security policy name"});
+        keys.put("mfl", new String[] {"ignore", "the client's max_fragment_length: ignore (AWS: records up to 16 KB) or"
+                + " honour (RFC 6066, as other brokers do)"});
+        keys.put("alpn-8883", new String[] {"no-echo", "x-amzn-mqtt-ca offered on 8883: no-echo (none selected; unverified"
+                + " at AWS) or echo (selected)"});
         keys.put("misbehave", new String[] {"", "misbehaviours for every connection, comma-separated"});
         keys.put("upstream", new String[] {"", "mqtt://host:port of an existing broker instead of the embedded Moquette"});
         keys.put("event-log", new String[] {"", "JSON-lines file to append every connection record to"});
@@ -125,11 +129,7 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
         shown.put("endpoints", String.join(",", endpoints));
         shown.put("bind", bind.getHostAddress());
         ports.forEach((role, port) -> shown.put("port." + role.roleName(), Integer.toString(port)));
-        shown.put("sni", profile.sni().name());
-        shown.put("alpn", profile.alpn().name());
-        shown.put("registry-check", profile.registryCheck().name());
-        shown.put("unauthorized-connect", profile.unauthorizedConnect().name());
-        shown.put("security-policy", profile.securityPolicy().awsName());
+        shown.putAll(profile.switches());
         shown.put("misbehave", String.join(",", misbehaviours.describe()));
         shown.put("upstream", upstream == null ? "(embedded Moquette)" : upstream);
         shown.put("time-scale", Double.toString(timing.scale()));

@@ -299,11 +299,9 @@ public final class MockBroker implements AutoCloseable {
                 broker.close();
                 throw e;
             }
-            LOG.info("broker listening on {} with {} ({} endpoint names: {}, profile sni={} alpn={} registry-check={} policy={})",
+            LOG.info("broker listening on {} with {} (endpoint names: {}, profile {})",
                     broker.listeners.keySet().stream().map(role -> role + "=" + broker.port(role)).toList(),
-                    broker.mqttBackendDescription,
-                    effectiveProfile.endpointNames().size(), effectiveProfile.endpointNames(), effectiveProfile.sni(),
-                    effectiveProfile.alpn(), effectiveProfile.registryCheck(), effectiveProfile.securityPolicy().awsName());
+                    broker.mqttBackendDescription, effectiveProfile.endpointNames(), effectiveProfile.switches());
             return broker;
         }
     }

@@ -50,6 +50,50 @@ class OpensslFrontDoorTest extends SharedBrokerTest {
         assertEquals("MQTT_X509", record.server().application());
     }
 
+    /** Content type and length of each record openssl received, from its -trace output, in order. */
+    private static List<int[]> receivedRecords(String trace) {
+        List<int[]> records = new java.util.ArrayList<>();
+        java.util.regex.Matcher matcher = java.util.regex.Pattern.compile(
+                "Received Record\\s+Header:\\s+Version = [^\\n]+\\s+Content Type = \\w+ \\((\\d+)\\)\\s+Length = (\\d+)")
+                .matcher(trace);
+        while (matcher.find()) {
+            records.add(new int[] {Integer.parseInt(matcher.group(1)), Integer.parseInt(matcher.group(2))});
+        }
+        return records;
+    }
+
+    private RealPeer.Result clientOfferingMaxFragmentLength512() {
+        return sClient(port(ListenerRole.MULTIPLEX_443), concat(new String[] {"-servername", E, "-alpn", "x-amzn-mqtt-ca",
+                "-maxfraglen", "512", "-tlsextdebug", "-trace", "-tls1_2"}, device("device")));
+    }
+
+    @Test
+    void max_fragment_length_is_neither_echoed_nor_applied_as_at_aws() {
+        RealPeer.Result client = clientOfferingMaxFragmentLength512();
+        assertFalse(client.stdout().contains("TLS server extension \"max fragment length\""), client.toString());
+        List<int[]> records = receivedRecords(client.stdout());
+        assertFalse(records.isEmpty(), client.toString());
+        // The Certificate record alone is over 1 KB: it arrives whole, as AWS's 4,991-byte one does.
+        assertTrue(records.stream().anyMatch(record -> record[0] == 22 && record[1] > 512), client.toString());
+
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome(), record.verdict().toString());
+        assertEquals(Outcome.APPLIED, record.check("TLS-MFL-01").orElseThrow().outcome());
+        assertTrue(record.check("TLS-MFL-01").orElseThrow().detail().contains("512 offered: ignored"));
+    }
+
+    @Test
+    void max_fragment_length_is_honoured_only_when_switched_for_other_brokers() {
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).with(Profile.MflMode.HONOUR));
+        RealPeer.Result client = clientOfferingMaxFragmentLength512();
+        assertTrue(client.stdout().contains("TLS server extension \"max fragment length\""), client.toString());
+        List<int[]> plaintextHandshake = receivedRecords(client.stdout()).stream().takeWhile(record -> record[0] != 20)
+                .toList();
+        assertTrue(plaintextHandshake.size() > 2, client.toString());
+        assertTrue(plaintextHandshake.stream().allMatch(record -> record[1] <= 512), client.toString());
+        assertEquals(Outcome.WARN, fixture.awaitRecord(ListenerRole.MULTIPLEX_443).check("TLS-MFL-01").orElseThrow().outcome());
+    }
+
     @Test
     void no_alpn_on_443_gets_no_certificate_request_and_no_alpn() {
         RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), "-servername", E);

@@ -102,7 +102,7 @@ public final class TlsCases {
                         .explainedBy(NO_HANDSHAKE_FRAGMENTS).build(),
                 named("TLS-Records-16K", Rule.TLS_SIZE_03).broker(firstConnections(1, "serve-chain=max-record"))
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)
-                        .hint("receive 16 KB TLS records: keep the TLS input buffer at 16 KB, or negotiate max_fragment_length")
+                        .hint("receive 16 KB TLS records: keep the TLS input buffer at 16 KB; AWS ignores max_fragment_length")
                         
                         .explainedBy(inputBuffer(MAX_RECORD), NO_HANDSHAKE_FRAGMENTS).build(),
                 named("TLS-Verify-Expired", Rule.TLS_VERIFY_01).broker(everyConnection("serve-chain=expired"))

@@ -136,14 +136,20 @@ public final class ConnectionPolicy {
                     + " will get no CONNACK. Offer ALPN x-amzn-mqtt-ca to use your device certificate on 443"));
         } else if (route.alpn() != null) {
             checks.add(routeCheck(route));
-        } else if (hello.alpnNames() != null && route.role() == ListenerRole.MQTT_8883) {
-            checks.add(Check.applied(Rule.TLS_ALPN_02, "ALPN " + hello.alpnNames() + " offered on 8883: accepted, no effect"));
         }
         Application application = route.application();
         boolean requestCertificate = route.requestCertificate();
-        // On 8883 a client that offers x-amzn-mqtt-ca gets it echoed; no other listener selects a name it has no row for.
-        String selected = route.alpn() != null ? route.alpn()
-                : route.role() == ListenerRole.MQTT_8883 && hello.offersAlpn(ALPN_MQTT_X509) ? ALPN_MQTT_X509 : null;
+        // Only the 443 listener selects by its table; on 8883 an offered x-amzn-mqtt-ca is echoed only when switched so.
+        boolean echo8883 = route.role() == ListenerRole.MQTT_8883 && hello.offersAlpn(ALPN_MQTT_X509)
+                && profile.alpn8883() == Profile.Alpn8883Mode.ECHO;
+        String selected = route.alpn() != null ? route.alpn() : echo8883 ? ALPN_MQTT_X509 : null;
+        if (hello.alpnNames() != null && route.role() == ListenerRole.MQTT_8883) {
+            checks.add(Check.applied(Rule.TLS_ALPN_02, "ALPN " + hello.alpnNames() + " offered on 8883: accepted, no effect; "
+                    + (echo8883 ? "x-amzn-mqtt-ca selected (broker.alpn-8883=echo)" : "none selected (broker.alpn-8883=no-echo)")));
+        }
+        if (hello.maxFragmentLength() != null) {
+            checks.add(maxFragmentLengthCheck(hello.maxFragmentLength(), profile));
+        }
         checks.add(Check.applied(Rule.TLS_CERTREQ_01, (requestCertificate ? "CertificateRequest due" : "no CertificateRequest")
                 + " for " + application + " on " + role));
         checks.add(Check.applied(Rule.TLS_TICKET_01, "no session ticket issued"));
@@ -162,6 +168,16 @@ public final class ConnectionPolicy {
             selected = Misbehaviours.UNOFFERED_ALPN;
         }
         return new HelloDecision(application, requestCertificate, selected, null, checks, route.acceptedBy());
+    }
+
+    /** What happens to an offered max_fragment_length: AWS ignores it; the honour switch is for other brokers. */
+    private static Check maxFragmentLengthCheck(int code, Profile profile) {
+        String offered = "max_fragment_length " + HandshakeDiagnosis.maxFragmentBytes(code) + " offered";
+        return profile.mfl() == Profile.MflMode.IGNORE
+                ? Check.applied(Rule.TLS_MFL_01, offered + ": ignored, as AWS ignores it; the server's records go up to 16 KB"
+                        + " (broker.mfl=ignore)")
+                : Check.warn(Rule.TLS_MFL_01, offered + ": honoured because broker.mfl=honour; AWS ignores it, so a client"
+                        + " that relies on it fails there on the 4,991-byte Certificate record");
     }
 
     private static Check routeCheck(AwsRoutes.Route route) {

@@ -61,7 +61,7 @@ public final class HandshakeDiagnosis {
             if (chain != ServerChainVariant.VALID) {
                 return new Refusal(sizeRule(chain), failure.alert(), "the client aborted with alert " + alertName
                         + " when served the valid " + chain.cliName() + " chain ("
-                        + chain.description() + "); check its TLS input buffer size");
+                        + chain.description() + "); check its TLS input buffer size" + mflNote(failure.maxFragmentLength()));
             }
             if (failure.misbehaviours().on(Misbehaviour.SPLIT_HANDSHAKE_RECORDS)) {
                 return new Refusal(Rule.TLS_SIZE_02, failure.alert(), "the client aborted with alert " + alertName
@@ -95,6 +95,12 @@ public final class HandshakeDiagnosis {
      * alert (some stacks refuse a server certificate that way).
      */
     public static Refusal explainClientClose(Misbehaviours misbehaviours, boolean serverFlightSent, boolean clientHelloSeen) {
+        return explainClientClose(misbehaviours, serverFlightSent, clientHelloSeen, null);
+    }
+
+    /** As above, for a client whose ClientHello offered max_fragment_length (code 1..4), or null. */
+    public static Refusal explainClientClose(Misbehaviours misbehaviours, boolean serverFlightSent, boolean clientHelloSeen,
+            Integer maxFragmentLength) {
         if (!clientHelloSeen) {
             return new Refusal(Rule.TLS_HS_03, Refusal.NO_ALERT,
                     "the client closed the connection before sending a complete ClientHello");
@@ -103,6 +109,12 @@ public final class HandshakeDiagnosis {
         if (serverFlightSent && verifyRule != null) {
             return new Refusal(verifyRule, Refusal.NO_ALERT, "the client closed the connection (without an alert) after being"
                     + " served the " + misbehaviours.serveChain().cliName() + " chain: it refused it");
+        }
+        ServerChainVariant chain = misbehaviours.serveChain();
+        if (serverFlightSent && verifyRule == null && chain != ServerChainVariant.VALID) {
+            return new Refusal(sizeRule(chain), Refusal.NO_ALERT, "the client closed the connection (without an alert) when"
+                    + " served the valid " + chain.cliName() + " chain (" + chain.description() + "); check its TLS input"
+                    + " buffer size" + mflNote(maxFragmentLength));
         }
         if (serverFlightSent && misbehaviours.on(Misbehaviour.SELECT_UNOFFERED_ALPN)) {
             return new Refusal(Rule.TLS_ALPN_08, Refusal.NO_ALERT, "the client closed the connection (without an alert) when"
@@ -123,6 +135,22 @@ public final class HandshakeDiagnosis {
         };
         return refusingWasRight ? Check.pass(explanation.rule(), explanation.detail())
                 : Check.fail(explanation.rule(), explanation.detail());
+    }
+
+    /** The bytes a max_fragment_length code (RFC 6066 section 4) asks for: 1 is 512 up to 4 is 4096. */
+    public static int maxFragmentBytes(int code) {
+        return code >= 1 && code <= 4 ? 256 << code : -1;
+    }
+
+    /**
+     * Why a client that offered max_fragment_length failed on a large record: it counted on the
+     * server cutting its records, which AWS does not do (TLS-MFL-01).
+     */
+    private static String mflNote(Integer maxFragmentLength) {
+        return maxFragmentLength == null ? "" : "; the client offered max_fragment_length "
+                + maxFragmentBytes(maxFragmentLength) + ", which AWS ignores (" + Rule.TLS_MFL_01.id() + "): size the TLS input"
+                + " buffer for the records AWS sends (MBEDTLS_SSL_IN_CONTENT_LEN at least 6 KB for its chain, 16 KB to be safe)"
+                + " instead of relying on MFL";
     }
 
     /** The rule that the client breaks by accepting this chain, or null for a chain it should accept. */

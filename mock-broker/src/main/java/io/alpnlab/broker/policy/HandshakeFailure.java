@@ -11,7 +11,9 @@ package io.alpnlab.broker.policy;
  * @param serverFlightSent whether the server's first flight (ServerHello onwards) was sent
  * @param misbehaviours what the server was doing on purpose
  * @param message the exception text, if any
+ * @param maxFragmentLength the client's max_fragment_length code (1..4), or null when it offered none
  */
 public record HandshakeFailure(short alert, boolean sentByClient, short lastHandshakeMessageReceived,
-        boolean certificateRequestSent, boolean serverFlightSent, Misbehaviours misbehaviours, String message) {
+        boolean certificateRequestSent, boolean serverFlightSent, Misbehaviours misbehaviours, String message,
+        Integer maxFragmentLength) {
 }

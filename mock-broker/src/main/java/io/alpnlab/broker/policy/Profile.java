@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param unauthorizedConnect what an unauthorized MQTT CONNECT gets
  * @param securityPolicy the endpoint's TLS security policy
  * @param maxClientHelloBytes the largest ClientHello (and any other client handshake message) accepted
+ * @param mfl whether the client's max_fragment_length is ignored (AWS) or honoured
+ * @param alpn8883 whether an x-amzn-mqtt-ca offered on the 8883 listener is selected (echoed) or not
  */
 public record Profile(
         List<String> endpointNames,
@@ -24,7 +26,9 @@ public record Profile(
         RegistryCheck registryCheck,
         UnauthorizedConnect unauthorizedConnect,
         SecurityPolicy securityPolicy,
-        int maxClientHelloBytes) {
+        int maxClientHelloBytes,
+        MflMode mfl,
+        Alpn8883Mode alpn8883) {
 
     /**
      * The largest handshake message accepted from a client: far above any real ClientHello
@@ -44,6 +48,26 @@ public record Profile(
         OBSERVED,
         /** An unknown name is answered with the fatal alert no_application_protocol. */
         STRICT
+    }
+
+    public enum MflMode {
+        /**
+         * AWS (staff answer in aws-iot-device-sdk-embedded-C issue 81, embedded-C pull request 1325): the
+         * extension is neither echoed nor applied; records go up to 16 KB whatever the client asked (default).
+         */
+        IGNORE,
+        /** RFC 6066 section 4: echoed and applied, as many other brokers do. */
+        HONOUR
+    }
+
+    public enum Alpn8883Mode {
+        /**
+         * Not selected: whether AWS echoes a name offered on 8883 is unverified, and a client that offered
+         * ALPN must cope with none selected (RFC 7301 section 3.2), so this exposes more (default).
+         */
+        NO_ECHO,
+        /** x-amzn-mqtt-ca offered on 8883 is selected, as the 443 listener does. */
+        ECHO
     }
 
     public enum RegistryCheck {
@@ -72,6 +96,8 @@ public record Profile(
         Objects.requireNonNull(registryCheck);
         Objects.requireNonNull(unauthorizedConnect);
         Objects.requireNonNull(securityPolicy);
+        Objects.requireNonNull(mfl);
+        Objects.requireNonNull(alpn8883);
         if (maxClientHelloBytes < 512 || maxClientHelloBytes > 32768) {
             throw new IllegalArgumentException("maxClientHelloBytes must be within 512..32768, got " + maxClientHelloBytes);
         }
@@ -79,7 +105,8 @@ public record Profile(
 
     public static Profile awsDefault(List<String> endpointNames) {
         return new Profile(endpointNames, SniMode.REQUIRED, AlpnMode.OBSERVED, RegistryCheck.AFTER_HANDSHAKE,
-                UnauthorizedConnect.CLOSE, SecurityPolicy.DEFAULT, DEFAULT_MAX_CLIENT_HELLO_BYTES);
+                UnauthorizedConnect.CLOSE, SecurityPolicy.DEFAULT, DEFAULT_MAX_CLIENT_HELLO_BYTES, MflMode.IGNORE,
+                Alpn8883Mode.NO_ECHO);
     }
 
     /**
@@ -94,7 +121,8 @@ public record Profile(
         return new Profile(endpointNames, value instanceof SniMode v ? v : sni, value instanceof AlpnMode v ? v : alpn,
                 value instanceof RegistryCheck v ? v : registryCheck,
                 value instanceof UnauthorizedConnect v ? v : unauthorizedConnect,
-                value instanceof SecurityPolicy v ? v : securityPolicy, maxClientHelloBytes);
+                value instanceof SecurityPolicy v ? v : securityPolicy, maxClientHelloBytes, value instanceof MflMode v ? v : mfl,
+                value instanceof Alpn8883Mode v ? v : alpn8883);
     }
 
     /**
@@ -111,6 +139,8 @@ public record Profile(
             case "alpn" -> parseSwitch(AlpnMode.class, setting, value);
             case "registry-check" -> parseSwitch(RegistryCheck.class, setting, value);
             case "unauthorized-connect" -> parseSwitch(UnauthorizedConnect.class, setting, value);
+            case "mfl" -> parseSwitch(MflMode.class, setting, value);
+            case "alpn-8883" -> parseSwitch(Alpn8883Mode.class, setting, value);
             case "security-policy" -> {
                 try {
                     yield SecurityPolicy.fromAwsName(value);
@@ -122,15 +152,26 @@ public record Profile(
         });
     }
 
+    /** Every switch's setting name and value as {@link #withSwitch} reads it, e.g. {@code sni=required}, in order. */
+    public java.util.Map<String, String> switches() {
+        java.util.Map<String, String> values = new java.util.LinkedHashMap<>();
+        for (Enum<?> value : List.<Enum<?>>of(sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, mfl, alpn8883)) {
+            String setting = SWITCHES.get(values.size());
+            values.put(setting, value instanceof SecurityPolicy policy ? policy.awsName()
+                    : value.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        }
+        return values;
+    }
+
     /** The switches {@link #withSwitch} knows, by setting name. */
     public static final List<String> SWITCHES = List.of("sni", "alpn", "registry-check", "unauthorized-connect",
-            "security-policy");
+            "security-policy", "mfl", "alpn-8883");
 
     private static final java.util.Set<Class<?>> SWITCH_TYPES = java.util.Set.of(SniMode.class, AlpnMode.class,
-            RegistryCheck.class, UnauthorizedConnect.class, SecurityPolicy.class);
+            RegistryCheck.class, UnauthorizedConnect.class, SecurityPolicy.class, MflMode.class, Alpn8883Mode.class);
 
     public Profile withMaxClientHelloBytes(int value) {
-        return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, value);
+        return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, value, mfl, alpn8883);
     }
 
     public boolean isEndpoint(String serverName) {

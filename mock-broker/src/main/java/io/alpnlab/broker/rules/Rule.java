@@ -22,8 +22,10 @@ public enum Rule {
     // ---- TLS: ALPN and ports (section 1)
     TLS_ALPN_01("TLS-ALPN-01", Party.CLIENT, "MQTT with an X.509 client certificate on port 443 offers the ALPN name x-amzn-mqtt-ca; the server selects it.",
             Provenance.DOCUMENTED, "AWS IoT developer guide, protocols page: port/ALPN table"),
-    TLS_ALPN_02("TLS-ALPN-02", Party.BROKER, "On port 8883 an offered ALPN name is accepted and changes nothing.",
-            Provenance.CODE, "aws-iot-device-sdk-java-v2 AwsIotMqtt5ClientBuilder offers x-amzn-mqtt-ca with its default port 8883; an SDK pull request says the service accepts it on either port (OBS)"),
+    TLS_ALPN_02("TLS-ALPN-02", Party.BROKER, "On port 8883 an offered ALPN name is accepted and changes nothing; by default no name is selected (whether AWS echoes x-amzn-mqtt-ca there is unverified; broker.alpn-8883=echo selects it).",
+            Provenance.CODE, "aws-iot-device-sdk-java-v2 AwsIotMqtt5ClientBuilder offers x-amzn-mqtt-ca with its default port 8883; an SDK pull request"
+                    + " (github.com/aws/aws-iot-device-sdk-swift/pull/80, read 2026-12-02) says the service accepts it on either port (OBS);"
+                    + " the echo is UNV, and no-echo is the default because a client that offered ALPN must cope with none (RFC 7301 section 3.2)"),
     TLS_ALPN_03("TLS-ALPN-03", Party.CLIENT, "On port 443 without x-amzn-mqtt-ca (no ALPN or an unknown name) the server requests no client certificate and selects no ALPN; TLS completes but an MQTT CONNECT never gets a CONNACK.",
             Provenance.OBSERVED, "aws-iot-device-sdk-python #131, amazon-freertos #3135; broker.alpn=strict answers no_application_protocol instead"),
     TLS_ALPN_04("TLS-ALPN-04", Party.BROKER, "On port 443 the ALPN name x-amzn-http-ca selects HTTPS with an X.509 client certificate.",
@@ -80,6 +82,9 @@ public enum Rule {
             Provenance.RFC, "RFC 5246 section 6.2.1 / RFC 8446 section 5.1: handshake messages may be fragmented across records"),
     TLS_SIZE_03("TLS-SIZE-03", Party.CLIENT, "The client receives maximum-size (16 KB) TLS records.",
             Provenance.DOCUMENTED, "Device Advisor 'TLS receive maximum size fragments' test; RFC 8446 section 5.1"),
+    TLS_MFL_01("TLS-MFL-01", Party.CLIENT, "The client does not rely on max_fragment_length: AWS neither echoes nor applies it, so records (the 4,991-byte Certificate among them) come at full size, up to 16 KB.",
+            Provenance.OBSERVED, "AWS staff in aws-iot-device-sdk-embedded-C issue 81 (github.com/aws/aws-iot-device-sdk-embedded-C/issues/81)"
+                    + " and embedded-C pull request 1325, read 2026-12-02; switch broker.mfl=honour for brokers that apply it"),
 
     // ---- MQTT (section 5)
     MQTT_CONN_01("MQTT-CONN-01", Party.CLIENT, "CONNECT is the first packet and is sent once; anything before CONNACK or a second CONNECT closes the connection.",

@@ -5,6 +5,7 @@ import io.alpnlab.broker.policy.CertificateDecision;
 import io.alpnlab.broker.policy.CertificateFacts;
 import io.alpnlab.broker.policy.ConnectionPolicy;
 import io.alpnlab.broker.policy.HelloDecision;
+import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.policy.Misbehaviour;
 import io.alpnlab.broker.registry.RegisteredDevice;
 import io.alpnlab.certs.Pem;
@@ -102,6 +103,10 @@ final class BcTlsServer extends DefaultTlsServer {
     @Override
     public Hashtable getServerExtensions() throws IOException {
         Hashtable extensions = super.getServerExtensions();
+        if (connection.profile.mfl() == Profile.MflMode.IGNORE) {
+            // AWS neither echoes nor applies max_fragment_length; without the echo Bouncy Castle cuts no record.
+            extensions.remove(TlsExtensionsUtils.EXT_max_fragment_length);
+        }
         if (connection.hello.serverName() != null) {
             // RFC 6066 3: acknowledge an accepted server_name with an empty extension, as AWS does.
             TlsExtensionsUtils.addServerNameExtensionServer(extensions);

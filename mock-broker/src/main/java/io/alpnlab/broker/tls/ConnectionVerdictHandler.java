@@ -93,7 +93,7 @@ public final class ConnectionVerdictHandler extends ChannelInboundHandlerAdapter
         }
         Refusal explanation = HandshakeDiagnosis.explainFailure(new HandshakeFailure(failed.alert(), failed.sentByClient(),
                 failed.lastHandshakeMessageReceived(), observation.wasCertificateRequestSent(), serverFlightSent,
-                misbehaviours, failed.message()));
+                misbehaviours, failed.message(), offeredMaxFragmentLength()));
         if (failed.sentByClient()) {
             observation.clientAborted(explanation, HandshakeDiagnosis.verdictOfClientAbort(explanation));
         } else {
@@ -128,7 +128,7 @@ public final class ConnectionVerdictHandler extends ChannelInboundHandlerAdapter
         cancelTimeout();
         if (!handshakeComplete && !observation.hasVerdict()) {
             Refusal explanation = HandshakeDiagnosis.explainClientClose(misbehaviours, serverFlightSent,
-                    clientHello != null && clientHello.hello() != null);
+                    clientHello != null && clientHello.hello() != null, offeredMaxFragmentLength());
             observation.clientClosed(explanation, HandshakeDiagnosis.verdictOfClientAbort(explanation));
         }
         if (!published) {
@@ -145,6 +145,10 @@ public final class ConnectionVerdictHandler extends ChannelInboundHandlerAdapter
         // A reset or a broken pipe ends this connection only; the broker keeps serving the others.
         LOG.debug("conn#{} closed on {}", observation.id(), cause.toString());
         ctx.close();
+    }
+
+    private Integer offeredMaxFragmentLength() {
+        return clientHello == null || clientHello.hello() == null ? null : clientHello.hello().maxFragmentLength();
     }
 
     private void cancelTimeout() {

@@ -104,8 +104,11 @@ class ConnectionPolicyTest {
     static Stream<Arguments> table() {
         return Stream.of(
                 accept("8883 requests a certificate without ALPN", ListenerRole.MQTT_8883, hello(), Application.MQTT_X509, true, null),
-                accept("8883 accepts x-amzn-mqtt-ca and selects it", ListenerRole.MQTT_8883, hello().alpn("x-amzn-mqtt-ca"),
-                        Application.MQTT_X509, true, "x-amzn-mqtt-ca"),
+                accept("8883 accepts x-amzn-mqtt-ca and selects none by default (alpn-8883=no-echo)", ListenerRole.MQTT_8883,
+                        hello().alpn("x-amzn-mqtt-ca"), Application.MQTT_X509, true, null),
+                new Row("8883 selects x-amzn-mqtt-ca with alpn-8883=echo", ListenerRole.MQTT_8883, hello().alpn("x-amzn-mqtt-ca"),
+                        AWS.with(Profile.Alpn8883Mode.ECHO), Misbehaviours.NONE, null, (short) -1, Application.MQTT_X509, true,
+                        "x-amzn-mqtt-ca"),
                 accept("8883 ignores an unknown ALPN name", ListenerRole.MQTT_8883, hello().alpn("h2"), Application.MQTT_X509, true, null),
                 accept("443 + x-amzn-mqtt-ca is MQTT with a certificate", ListenerRole.MULTIPLEX_443, hello().alpn("h2", "x-amzn-mqtt-ca"),
                         Application.MQTT_X509, true, "x-amzn-mqtt-ca"),
@@ -246,14 +249,14 @@ class ConnectionPolicyTest {
     @Test
     void failures_are_explained_by_the_rule_behind_them() {
         Refusal unsolicited = HandshakeDiagnosis.explainFailure(new HandshakeFailure(AlertDescription.unexpected_message, false,
-                HandshakeType.certificate, false, true, Misbehaviours.NONE, null));
+                HandshakeType.certificate, false, true, Misbehaviours.NONE, null, null));
         assertEquals(Rule.TLS_CERT_01, unsolicited.rule());
         Refusal expired = HandshakeDiagnosis.explainFailure(new HandshakeFailure(AlertDescription.certificate_expired, true,
-                HandshakeType.client_hello, false, true, Misbehaviours.parse(List.of("serve-chain=expired")), null));
+                HandshakeType.client_hello, false, true, Misbehaviours.parse(List.of("serve-chain=expired")), null, null));
         assertEquals(Rule.TLS_VERIFY_01, expired.rule());
         assertEquals(Outcome.PASS, HandshakeDiagnosis.verdictOfClientAbort(expired).outcome());
         Refusal largeRefused = HandshakeDiagnosis.explainFailure(new HandshakeFailure(AlertDescription.record_overflow, true,
-                HandshakeType.client_hello, false, true, Misbehaviours.parse(List.of("serve-chain=large")), null));
+                HandshakeType.client_hello, false, true, Misbehaviours.parse(List.of("serve-chain=large")), null, null));
         assertEquals(Rule.TLS_SIZE_01, largeRefused.rule());
         assertEquals(Outcome.FAIL, HandshakeDiagnosis.verdictOfClientAbort(largeRefused).outcome());
     }
