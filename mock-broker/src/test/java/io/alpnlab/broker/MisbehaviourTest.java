@@ -117,6 +117,23 @@ class MisbehaviourTest extends SharedBrokerTest {
         assertEquals(Outcome.PASS, record.check("TLS-SIZE-02").orElseThrow().outcome());
     }
 
+    /**
+     * Only plaintext handshake records are split: the Finished after ChangeCipherSpec is encrypted, and a
+     * CBC record cut in two fails its MAC ("bad record mac"), which would blame the client for the split.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256"})
+    void split_handshake_records_leaves_the_encrypted_finished_whole_for_cbc_and_gcm_suites(String suite) {
+        misbehave("split-handshake-records");
+        RealPeer.Result client = sClient(fixture.port(ListenerRole.MQTT_8883),
+                concat(new String[] {"-servername", E, "-verify_return_error", "-tls1_2", "-cipher", suite}, device("device")));
+        assertFalse(client.output().contains("bad record mac"), client.toString());
+        assertTrue(client.stdout().contains("Cipher is " + suite), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome(), record.verdict().toString());
+        assertEquals(Outcome.PASS, record.check("TLS-SIZE-02").orElseThrow().outcome());
+    }
+
     @Test
     void withheld_certificate_request_is_not_sent_on_x_amzn_mqtt_ca() {
         misbehave("withhold-certificate-request");

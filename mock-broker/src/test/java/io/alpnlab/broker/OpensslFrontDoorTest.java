@@ -95,6 +95,15 @@ class OpensslFrontDoorTest extends SharedBrokerTest {
     }
 
     @Test
+    void tls12_server_hello_carries_a_32_byte_session_id_as_aws_does() {
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), concat(new String[] {"-servername", E, "-alpn",
+                "x-amzn-mqtt-ca", "-tls1_2"}, device("device")));
+        assertTrue(java.util.regex.Pattern.compile("Session-ID: [0-9A-F]{64}\\s").matcher(client.stdout()).find(),
+                client.toString());
+        assertEquals(Verdict.Kind.ACCEPTED, fixture.awaitRecord(ListenerRole.MULTIPLEX_443).verdict().outcome());
+    }
+
+    @Test
     void no_alpn_on_443_gets_no_certificate_request_and_no_alpn() {
         RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), "-servername", E);
         assertFalse(client.stdout().contains("CertificateRequest"), client.toString());

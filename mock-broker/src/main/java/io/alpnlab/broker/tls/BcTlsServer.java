@@ -94,6 +94,15 @@ final class BcTlsServer extends DefaultTlsServer {
         // accepted either way
     }
 
+    /**
+     * AWS's TLS 1.2 ServerHello carries a 32-byte session_id (seed 003, the Pico W notes' hex dump);
+     * hand-built clients parse it, so ours has one too. Nothing is resumed: no session is kept.
+     */
+    @Override
+    public byte[] getNewSessionID() {
+        return context.getNonceGenerator().generateNonce(32);
+    }
+
     @Override
     protected ProtocolName selectProtocolName() throws IOException {
         String selected = connection.decision.selectedAlpn();

@@ -17,7 +17,8 @@ import org.bouncycastle.tls.HandshakeType;
 
 /**
  * Reshapes what Bouncy Castle writes, on the socket side of it, as the connection's planned
- * misbehaviours say: plaintext handshake records cut into small records, the first flight held
+ * misbehaviours say: plaintext handshake records (those before the server's ChangeCipherSpec; an
+ * encrypted record cut in two fails its MAC) cut into small records, the first flight held
  * back, or the connection cut right after the ServerHello. In the pipeline only when one of those
  * is planned; BC's own output is whole records, which is what lets this handler cut them.
  */
@@ -30,6 +31,8 @@ public final class MisbehavingRecordWriter extends ChannelOutboundHandlerAdapter
     private ScheduledFuture<?> release;
     private boolean released;
     private boolean cut;
+    /** After the server's ChangeCipherSpec its handshake records are encrypted: they are never split. */
+    private boolean encrypting;
 
     public MisbehavingRecordWriter(Misbehaviours misbehaviours) {
         this.misbehaviours = misbehaviours;
@@ -56,7 +59,10 @@ public final class MisbehavingRecordWriter extends ChannelOutboundHandlerAdapter
                 int length = records.getUnsignedShort(records.readerIndex() + 3);
                 records.skipBytes(TlsRecordScanner.HEADER_LENGTH);
                 ByteBuf fragment = records.readRetainedSlice(length);
-                boolean plaintextHandshake = type == TlsRecordScanner.HANDSHAKE;
+                if (type == TlsRecordScanner.CHANGE_CIPHER_SPEC) {
+                    encrypting = true;
+                }
+                boolean plaintextHandshake = type == TlsRecordScanner.HANDSHAKE && !encrypting;
                 if (plaintextHandshake && length > 0 && fragment.getUnsignedByte(0) == HandshakeType.server_hello) {
                     serverHello = true;
                 }
