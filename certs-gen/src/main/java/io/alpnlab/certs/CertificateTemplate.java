@@ -13,15 +13,18 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CertificatePolicies;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.PolicyInformation;
+import org.bouncycastle.asn1.x509.PolicyQualifierInfo;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -37,13 +40,14 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 final class CertificateTemplate {
 
     /**
-     * A private, non-critical extension that only adds bytes. The real AWS chain is large because of
-     * cross-signing and Certificate Transparency data; this reproduces the size, which is what
-     * breaks memory-constrained clients. The OID is under the UUID arc (ITU-T X.667), so it can
-     * never collide with a registered extension.
+     * The CA/Browser Forum's domain-validated policy, which public server certificates carry. The
+     * real AWS chain is large because of cross-signing, policies and Certificate Transparency data;
+     * the large variants reproduce its size, which is what breaks memory-constrained clients, through
+     * the length of this policy's CPS pointer. Every X.509 parser reads it: an earlier padding
+     * extension under the 128-bit UUID arc (2.25) was refused by Go's crypto/x509 and GnuTLS.
      */
-    static final ASN1ObjectIdentifier PADDING_EXTENSION =
-            new ASN1ObjectIdentifier("2.25.229468357384745629847192355873945613845");
+    static final ASN1ObjectIdentifier DOMAIN_VALIDATED_POLICY = new ASN1ObjectIdentifier("2.23.140.1.2.1");
+    private static final String CPS_URI = "https://pki.alpnlab.test/cps/";
 
     enum Usage { CA, SERVER, CLIENT }
 
@@ -119,13 +123,23 @@ final class CertificateTemplate {
                         new GeneralNames(names.toArray(GeneralName[]::new)));
             }
             if (paddingBytes > 0) {
-                builder.addExtension(PADDING_EXTENSION, false, new DEROctetString(new byte[paddingBytes]));
+                builder.addExtension(Extension.certificatePolicies, false, new CertificatePolicies(new PolicyInformation(
+                        DOMAIN_VALIDATED_POLICY, new DERSequence(new PolicyQualifierInfo(cpsUri(paddingBytes))))));
             }
             var signer = new JcaContentSignerBuilder(issuerKeyType.signatureAlgorithm()).setSecureRandom(random).build(issuerKey);
             return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
         } catch (GeneralSecurityException | OperatorCreationException | CertIOException e) {
             throw new IllegalStateException("cannot sign certificate for " + subject, e);
         }
+    }
+
+    /** A CPS pointer of the given length past its base, made of hexadecimal path segments. */
+    private static String cpsUri(int length) {
+        StringBuilder uri = new StringBuilder(CPS_URI);
+        for (int i = 0; uri.length() < CPS_URI.length() + length; i++) {
+            uri.append(i % 64 == 63 ? '/' : "0123456789abcdef".charAt(i % 16));
+        }
+        return uri.toString();
     }
 
     private void addUsageExtensions(X509v3CertificateBuilder builder) throws CertIOException {
