@@ -103,7 +103,29 @@ public final class ConformanceEngine implements AutoCloseable {
         LOG.info("conformance settings: {}; broker: {}", settings.describe(), brokerSettings.describe());
         LOG.info("client under test: {} {} (time scale {}){}", client.name(), client.version(), scale,
                 client.configuration().isEmpty() ? "" : ", built with " + client.configuration());
-        return new ConformanceEngine(settings, brokerSettings, client, disabled, broker, files, scale, host);
+        ConformanceEngine engine = new ConformanceEngine(settings, brokerSettings, client, disabled, broker, files, scale, host);
+        engine.warmUp();
+        return engine;
+    }
+
+    /**
+     * One connection of the suite's own through MQTT before the first case, in real time: the first
+     * CONNACK of a fresh JVM comes slowly (class loading, JIT, the back end's first session), and a
+     * client with scaled timers must not be judged on that. Its record is the helper's, which no
+     * case reads; a failure here is left for the sanity case to report.
+     */
+    private void warmUp() {
+        ClientReport report;
+        try {
+            report = new ReferenceClient().run(new ClientTask(ClientTask.Action.PUBLISH, connectHost,
+                broker.port(ListenerRole.MQTT_8883), brokerSettings.endpoints().get(0), List.of(), files.trustBundle(),
+                files.deviceCertificate(), files.deviceKey(), HELPER_CLIENT_ID, 30, true, "alpnlab/conformance/warm-up", "warm-up",
+                    1, 0, Duration.ofSeconds(10), 1.0));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        LOG.debug("warm-up connection: {}", report.succeeded() ? "ok" : report.message());
     }
 
     /** The suite binds ephemeral ports and no control endpoint unless the user sets them. */
