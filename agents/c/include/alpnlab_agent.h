@@ -39,6 +39,12 @@ extern "C" {
 #define ALPNLAB_TLS_IN_RECORD 0 /* 0: the library's MBEDTLS_SSL_IN_CONTENT_LEN */
 #endif
 
+/* 0: no max_fragment_length offered (right for AWS). 512, 1024, 2048 or 4096: offered, the common
+ * small-buffer set-up that AWS ignores (its records come at full size), so such a device fails there. */
+#ifndef ALPNLAB_MFL
+#define ALPNLAB_MFL 0
+#endif
+
 #define ALPNLAB_AGENT_PROTOCOL "ALPNLAB-AGENT/1"
 #define ALPNLAB_AGENT_VERSION "1.0.0"
 #define ALPNLAB_AGENT_DEFAULT_PORT 7883

@@ -140,6 +140,17 @@ static void session_close(session *s) {
     s->open = 0;
 }
 
+#if ALPNLAB_MFL > 0
+#if !defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+#error "ALPNLAB_MFL needs MBEDTLS_SSL_MAX_FRAGMENT_LENGTH in the mbedTLS configuration"
+#endif
+/* RFC 6066 section 4 codes: 1 is 512 bytes up to 4 for 4096. */
+static unsigned char max_frag_len_code(int bytes) {
+    return bytes <= 512 ? MBEDTLS_SSL_MAX_FRAG_LEN_512 : bytes <= 1024 ? MBEDTLS_SSL_MAX_FRAG_LEN_1024
+         : bytes <= 2048 ? MBEDTLS_SSL_MAX_FRAG_LEN_2048 : MBEDTLS_SSL_MAX_FRAG_LEN_4096;
+}
+#endif
+
 static int session_open(session *s) {
     const alpnlab_task *task = s->task;
     alpnlab_agent *agent = s->agent;
@@ -162,6 +173,11 @@ static int session_open(session *s) {
     }
     mbedtls_ssl_conf_rng(&s->conf, mbedtls_ctr_drbg_random, &agent->drbg);
     mbedtls_ssl_conf_read_timeout(&s->conf, HANDSHAKE_TIMEOUT_MS);
+#if ALPNLAB_MFL > 0
+    if ((ret = mbedtls_ssl_conf_max_frag_len(&s->conf, max_frag_len_code(ALPNLAB_MFL))) != 0) {
+        return fail(s, "CONFIG", "mbedtls_ssl_conf_max_frag_len", ret);
+    }
+#endif
     if (configure_alpn(s) != 0) {
         return fail(s, "CONFIG", "cannot offer the ALPN names (MBEDTLS_SSL_ALPN off, or a name too long)", 0);
     }

@@ -289,14 +289,18 @@ public final class ConformanceEngine implements AutoCloseable {
         if (broker.outcome() == Observation.Outcome.NOT_APPLICABLE) {
             verdict = Verdict.NOT_APPLICABLE;
         } else if (clientSide != null || broker.outcome() == Observation.Outcome.FAIL) {
-            verdict = Verdict.FAIL;
+            verdict = conformanceCase.isAdvisory() ? Verdict.PASS_WITH_WARNINGS : Verdict.FAIL;
         } else if (broker.outcome() == Observation.Outcome.WARN) {
             verdict = Verdict.PASS_WITH_WARNINGS;
         } else {
             verdict = Verdict.PASS;
         }
-        String cause = verdict == Verdict.FAIL ? conformanceCase.explain(client.configuration()) : "";
+        boolean failed = clientSide != null || broker.outcome() == Observation.Outcome.FAIL;
+        String cause = failed && verdict != Verdict.NOT_APPLICABLE ? conformanceCase.explain(client.configuration()) : "";
         String hint = cause.isEmpty() ? conformanceCase.hint() : "cause: " + cause + ". " + conformanceCase.hint();
+        if (failed && conformanceCase.isAdvisory()) {
+            hint = "advisory, not required by AWS: " + conformanceCase.advisory() + ". " + hint;
+        }
         return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected,
                 clientSide == null ? observed : clientSide + "; " + broker.observed(), hint,
                 verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration);

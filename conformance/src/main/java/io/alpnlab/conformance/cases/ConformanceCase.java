@@ -26,10 +26,17 @@ import java.util.Set;
  * @param needs what the case needs from the client or the run
  * @param assumption what a time-dependent case assumed, for the report; empty otherwise
  * @param causes client configurations (as a device agent reports them) that explain a failure of this case
+ * @param advisory why a failure of this case does not stop a client at AWS (it is then reported as a
+ *     pass with warnings, never a failure), or empty for a case that judges what AWS requires
  */
 public record ConformanceCase(String id, Rule rule, ListenerRole listener, BrokerSetup misbehaviours, ClientTask.Action action,
         int qos, Duration budget, ClientExpectation client, Judge judge, String hint, Set<Need> needs, String assumption,
-        List<Cause> causes) {
+        List<Cause> causes, String advisory) {
+
+    /** True when a failure of this case is reported as a warning: AWS does not need what it checks. */
+    public boolean isAdvisory() {
+        return !advisory.isEmpty();
+    }
 
     /**
      * A build setting of the client that makes this case fail, as the client reports it
@@ -146,6 +153,7 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         private Set<Need> needs = Set.of();
         private String assumption = "";
         private List<Cause> causes = List.of();
+        private String advisory = "";
 
         private Builder(String id, Rule rule) {
             this.id = id;
@@ -207,9 +215,15 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
             return this;
         }
 
+        /** Makes the case advisory: a failure becomes a pass with warnings, for this reason. */
+        public Builder advisory(String why) {
+            advisory = why;
+            return this;
+        }
+
         public ConformanceCase build() {
             return new ConformanceCase(id, rule, listener, setup, action, qos, budget, client, judge, hint, needs, assumption,
-                    causes);
+                    causes, advisory);
         }
     }
 

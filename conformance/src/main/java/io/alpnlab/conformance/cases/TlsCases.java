@@ -35,6 +35,11 @@ public final class TlsCases {
     private static final Cause NO_HANDSHAKE_FRAGMENTS = Cause.when("handshake_fragments", "0", "the client's TLS library"
             + " cannot reassemble a handshake message split over several records (mbedTLS 2.28 cannot)");
 
+    private static final Cause RELIES_ON_MFL = new Cause("mfl", value -> !value.equals("0"), "the client offers"
+            + " max_fragment_length {value} and counts on the server cutting its records to that size; AWS ignores"
+            + " max_fragment_length (TLS-MFL-01) and sends its Certificate in one record of about 5 KB: size"
+            + " MBEDTLS_SSL_IN_CONTENT_LEN for it instead of relying on MFL");
+
     private static Cause inputBuffer(long needed) {
         return Cause.below("tls_in_record", needed, "the client's TLS input buffer is {value} bytes and this chain needs a"
                 + " record of " + needed + " bytes: raise MBEDTLS_SSL_IN_CONTENT_LEN");
@@ -85,11 +90,11 @@ public final class TlsCases {
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .hint("AWS's Certificate message is 4,991 bytes: give the TLS input buffer room for it"
                                 + " (MBEDTLS_SSL_IN_CONTENT_LEN)")
-                        .explainedBy(inputBuffer(AWS_SIZE_RECORD)).build(),
+                        .explainedBy(RELIES_ON_MFL, inputBuffer(AWS_SIZE_RECORD)).build(),
                 named("TLS-Chain-AwsSizePlus20", Rule.TLS_SIZE_01).broker(firstConnections(1, "serve-chain=large-plus-20"))
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .hint("leave headroom above AWS's chain size: certificates change")
-                        .explainedBy(inputBuffer(AWS_SIZE_PLUS_20_RECORD)).build(),
+                        .explainedBy(RELIES_ON_MFL, inputBuffer(AWS_SIZE_PLUS_20_RECORD)).build(),
                 named("TLS-Records-Split", Rule.TLS_SIZE_02).broker(firstConnections(1, "split-handshake-records"))
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .judge(run -> run.first() != null && run.first().clientHello() != null
@@ -99,6 +104,8 @@ public final class TlsCases {
                                 ? Observation.notApplicable("the client offers only TLS 1.3; split records are emulated over TLS 1.2")
                                 : Judge.accepted().judge(run))
                         .hint("reassemble handshake messages that span several records (mbedTLS 2.28 cannot)")
+                        .advisory("AWS sends its whole chain in one record (seed 003: a 4,995-byte record), so a client that"
+                                + " cannot reassemble split handshake messages still connects to AWS; other servers do split")
                         .explainedBy(NO_HANDSHAKE_FRAGMENTS).build(),
                 named("TLS-Records-16K", Rule.TLS_SIZE_03).broker(firstConnections(1, "serve-chain=max-record"))
                         .action(ClientTask.Action.CONNECT).needs(PASSIVE)

@@ -78,8 +78,9 @@ public enum Rule {
             Provenance.RFC, "RFC 5280 section 6; Device Advisor 'untrusted server certificate' test"),
     TLS_SIZE_01("TLS-SIZE-01", Party.CLIENT, "The client accepts AWS's large server chain (4,991-byte Certificate message) and one 20% larger.",
             Provenance.OBSERVED, "seed hex dump (Certificate message of 4,991 bytes); Device Advisor 'large server certificate' test (DOC)"),
-    TLS_SIZE_02("TLS-SIZE-02", Party.CLIENT, "The client reassembles handshake messages split over several small records.",
-            Provenance.RFC, "RFC 5246 section 6.2.1 / RFC 8446 section 5.1: handshake messages may be fragmented across records"),
+    TLS_SIZE_02("TLS-SIZE-02", Party.CLIENT, "The client reassembles handshake messages split over several small records. Advisory: AWS sends its chain in one record, so a client that cannot passes with warnings.",
+            Provenance.RFC, "RFC 5246 section 6.2.1 / RFC 8446 section 5.1: handshake messages may be fragmented across records;"
+                    + " AWS's one 4,995-byte record: seed 003_453ee7510c4f4b36.txt (the Pico W notes' hex dump), read 2026-12-02"),
     TLS_SIZE_03("TLS-SIZE-03", Party.CLIENT, "The client receives maximum-size (16 KB) TLS records.",
             Provenance.DOCUMENTED, "Device Advisor 'TLS receive maximum size fragments' test; RFC 8446 section 5.1"),
     TLS_MFL_01("TLS-MFL-01", Party.CLIENT, "The client does not rely on max_fragment_length: AWS neither echoes nor applies it, so records (the 4,991-byte Certificate among them) come at full size, up to 16 KB.",
