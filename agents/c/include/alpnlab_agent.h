@@ -45,6 +45,12 @@ extern "C" {
 #define ALPNLAB_MFL 0
 #endif
 
+/* The largest MQTT packet the device takes, bytes: room for the suite's 17 KB delivery (Device Advisor's
+ * "TLS receive maximum size fragments" sends a payload over one 16 KB record) and its headers. */
+#ifndef ALPNLAB_MQTT_RECEIVE_BUFFER
+#define ALPNLAB_MQTT_RECEIVE_BUFFER (20 * 1024)
+#endif
+
 #define ALPNLAB_AGENT_PROTOCOL "ALPNLAB-AGENT/1"
 #define ALPNLAB_AGENT_VERSION "1.0.0"
 #define ALPNLAB_AGENT_DEFAULT_PORT 7883

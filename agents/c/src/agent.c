@@ -63,6 +63,8 @@ alpnlab_agent *alpnlab_agent_create(const alpnlab_credentials *credentials, cons
     alpnlab_line_append(configuration, capacity, "alpn_format", alpn_format());
     snprintf(number, sizeof number, "%lu", (unsigned long) alpnlab_tls_in_record());
     alpnlab_line_append(configuration, capacity, "tls_in_record", number);
+    snprintf(number, sizeof number, "%lu", (unsigned long) ALPNLAB_MQTT_RECEIVE_BUFFER);
+    alpnlab_line_append(configuration, capacity, "mqtt_in_buffer", number);
     snprintf(number, sizeof number, "%d", ALPNLAB_MFL);
     alpnlab_line_append(configuration, capacity, "mfl", number);
     snprintf(number, sizeof number, "%lu", (unsigned long) MBEDTLS_SSL_OUT_CONTENT_LEN);

@@ -25,7 +25,7 @@
 #define MAX_ALPN_NAMES 4
 /* Inbound MQTT packets the core can hold: the suite's payloads are small; AWS allows 128 KB, which a
  * device sized for its own topics does not need. */
-#define PACKET_BUFFER 8192
+#define PACKET_BUFFER 8192 /* packets the agent sends */
 
 enum { CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, SUBSCRIBE = 8, SUBACK = 9, PINGREQ = 12, PINGRESP = 13,
        DISCONNECT = 14 };
@@ -49,9 +49,9 @@ typedef struct {
     const char *alpn_names[MAX_ALPN_NAMES + 1];
     char alpn_storage[MAX_ALPN_NAMES][64];
     int open;
-    unsigned char in[PACKET_BUFFER];
+    unsigned char in[ALPNLAB_MQTT_RECEIVE_BUFFER];
     size_t in_length;
-    unsigned char current[PACKET_BUFFER];
+    unsigned char current[ALPNLAB_MQTT_RECEIVE_BUFFER];
     uint64_t last_sent;
     uint64_t ping_sent_at;
     uint16_t next_packet_id;
@@ -267,7 +267,8 @@ static int take_packet(session *s, packet *p) {
         if ((s->in[i] & 0x80) == 0) break;
     }
     size_t total = i + 1 + value;
-    if (total > sizeof s->in) return fail(s, "PACKET_TOO_LARGE", "the server sent a packet larger than 8 KB", 0);
+    if (total > sizeof s->in) return fail(s, "PACKET_TOO_LARGE", "the server sent a packet larger than"
+                                                     " ALPNLAB_MQTT_RECEIVE_BUFFER", 0);
     if (s->in_length < total) return 0;
     memcpy(s->current, s->in + i + 1, value);
     p->type = s->in[0] >> 4;
@@ -478,7 +479,7 @@ static uint32_t backoff_ms(session *s, int attempt) {
 
 void alpnlab_task_run(alpnlab_agent *agent, const alpnlab_task *task, const alpnlab_reporter *reporter,
                       alpnlab_result *result) {
-    session *s = calloc(1, sizeof *s); /* ~16 KB of buffers: not on a microcontroller task's stack */
+    session *s = calloc(1, sizeof *s); /* ~40 KB of buffers: not on a microcontroller task's stack */
     if (s == NULL) {
         result->outcome = OUTCOME_FAILURE;
         snprintf(result->token, sizeof result->token, "OUT_OF_MEMORY");

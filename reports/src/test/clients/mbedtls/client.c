@@ -56,7 +56,7 @@ static void read_exact(mbedtls_ssl_context *ssl, unsigned char *buffer, size_t l
     }
 }
 
-/* Reads one packet's fixed header; returns its type and fills the remaining length. */
+/* Reads one packet; returns its first byte (type and flags) and fills the body and its length. */
 static int read_packet(mbedtls_ssl_context *ssl, unsigned char *body, size_t capacity, size_t *length, const char *waiting_for) {
     unsigned char header;
     read_exact(ssl, &header, 1, waiting_for);
@@ -72,19 +72,21 @@ static int read_packet(mbedtls_ssl_context *ssl, unsigned char *body, size_t cap
     }
     read_exact(ssl, body, value, waiting_for);
     *length = value;
-    return header >> 4;
+    return header;
 }
 
 int main(int argc, char **argv) {
     if (argc != 15) {
-        fprintf(stderr, "USAGE client ACTION HOST PORT SERVER_NAME ALPN|- CA CERT KEY CLIENT_ID KEEP_ALIVE TOPIC PAYLOAD QOS TIMEOUT_MS\n");
+        fprintf(stderr, "USAGE client ACTION HOST PORT SERVER_NAME ALPN|- CA CERT KEY CLIENT_ID KEEP_ALIVE TOPIC PAYLOAD|EXPECT QOS"
+                " TIMEOUT_MS\n");
         return 2;
     }
     const char *action = argv[1], *host = argv[2], *port = argv[3], *server_name = argv[4], *alpn = argv[5];
     int keep_alive = atoi(argv[10]), qos = atoi(argv[13]);
     uint32_t timeout_ms = (uint32_t) atol(argv[14]);
-    if (strcmp(action, "CONNECT") != 0 && strcmp(action, "PUBLISH") != 0) {
-        fprintf(stderr, "this client connects and publishes only (action %s)\n", action);
+    if (strcmp(action, "CONNECT") != 0 && strcmp(action, "PUBLISH") != 0 && strcmp(action, "SUBSCRIBE") != 0
+        && strcmp(action, "SUBSCRIBE_WAIT") != 0) {
+        fprintf(stderr, "this client connects, publishes and subscribes only (action %s)\n", action);
         return 89;
     }
 
@@ -153,7 +155,7 @@ int main(int argc, char **argv) {
     write_all(&ssl, packet, n + variable);
 
     size_t length;
-    if (read_packet(&ssl, body, sizeof body, &length, "CONNACK") != 2 || length < 2) fail("NO_CONNACK", "expected CONNACK", 0);
+    if (read_packet(&ssl, body, sizeof body, &length, "CONNACK") >> 4 != 2 || length < 2) fail("NO_CONNACK", "expected CONNACK", 0);
     if (body[1] != 0) {
         char code[16];
         snprintf(code, sizeof code, "code %d", body[1]);
@@ -173,7 +175,42 @@ int main(int argc, char **argv) {
         n += alpnlab_mqtt_put_length(packet + n, variable);
         memcpy(packet + n, body, variable);
         write_all(&ssl, packet, n + variable);
-        if (qos == 1 && read_packet(&ssl, body, sizeof body, &length, "PUBACK") != 4) fail("NO_PUBACK", "expected PUBACK", 0);
+        if (qos == 1 && read_packet(&ssl, body, sizeof body, &length, "PUBACK") >> 4 != 4) fail("NO_PUBACK", "expected PUBACK", 0);
+    }
+    if (strncmp(action, "SUBSCRIBE", 9) == 0) {
+        /* SUBSCRIBE: packet identifier 1, one filter at the task's QoS. */
+        variable = 0;
+        body[variable++] = 0;
+        body[variable++] = 1;
+        variable += alpnlab_mqtt_put_string(body + variable, argv[11]);
+        body[variable++] = (unsigned char) qos;
+        n = 0;
+        packet[n++] = 0x82;
+        n += alpnlab_mqtt_put_length(packet + n, variable);
+        memcpy(packet + n, body, variable);
+        write_all(&ssl, packet, n + variable);
+        if (read_packet(&ssl, body, sizeof body, &length, "SUBACK") >> 4 != 9 || length < 3 || body[2] >= 0x80) {
+            fail("NO_SUBACK", "expected a granting SUBACK", 0);
+        }
+        /* Messages go up to AWS's 128 KB payload: the buffer is static, not on the stack. */
+        static unsigned char message[132 * 1024];
+        int expect = strcmp(action, "SUBSCRIBE_WAIT") == 0 ? atoi(argv[12]) : 0;
+        for (int received = 0; received < expect;) {
+            int first = read_packet(&ssl, message, sizeof message, &length, "PUBLISH");
+            if (first >> 4 != 3 || length < 2) continue;
+            size_t topic_length = ((size_t) message[0] << 8) | message[1];
+            int message_qos = (first >> 1) & 3;
+            size_t offset = 2 + topic_length + (message_qos > 0 ? 2 : 0);
+            if (offset > length) fail("PROTOCOL", "malformed PUBLISH", 0);
+            if (message_qos == 1) {
+                unsigned char puback[4] = {0x40, 0x02, message[2 + topic_length], message[3 + topic_length]};
+                write_all(&ssl, puback, sizeof puback);
+            }
+            /* One line per message on stdout: the suite counts them. */
+            printf("%.*s %lu bytes\n", (int) topic_length, (const char *) message + 2, (unsigned long) (length - offset));
+            fflush(stdout);
+            received++;
+        }
     }
     const unsigned char disconnect[2] = {0xE0, 0x00};
     write_all(&ssl, disconnect, 2);

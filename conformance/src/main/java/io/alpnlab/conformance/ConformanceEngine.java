@@ -195,7 +195,9 @@ public final class ConformanceEngine implements AutoCloseable {
         ClientTask task = task(conformanceCase);
         ClientReport report;
         try {
-            report = conformanceCase.needs(ConformanceCase.Need.TWO_RUNS) ? runTwice(task) : client.run(task);
+            report = conformanceCase.needs(ConformanceCase.Need.TWO_RUNS) ? runTwice(task)
+                    : conformanceCase.needs(ConformanceCase.Need.LARGE_DELIVERY) ? runWithDelivery(task.withExpectMessages(1))
+                    : client.run(task);
         } finally {
             broker.plan().reset();
         }
@@ -232,6 +234,45 @@ public final class ConformanceEngine implements AutoCloseable {
                 role == ListenerRole.MULTIPLEX_443 ? List.of(ConnectionPolicy.ALPN_MQTT_X509) : List.of(), files.trustBundle(),
                 files.deviceCertificate(), files.deviceKey(), clientId, 30, true, "alpnlab/conformance/" + clientId,
                 "hello from " + conformanceCase.id(), conformanceCase.qos(), 0, timeout, scale);
+    }
+
+    /**
+     * The client subscribes and waits for one message; once the broker has sent its SUBACK the suite
+     * publishes {@link ConformanceCase#LARGE_DELIVERY_BYTES} at QoS 1 to the client's topic, which the broker delivers
+     * in maximum-size (16 KB) TLS records.
+     */
+    private ClientReport runWithDelivery(ClientTask task) throws InterruptedException {
+        java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                run.complete(client.run(task));
+            } catch (Throwable failure) {
+                run.completeExceptionally(failure);
+            }
+        }, "alpnlab-case-client");
+        thread.start();
+        long deadline = System.nanoTime() + task.timeout().toNanos();
+        while (!run.isDone() && !broker.context().openConnectionHasSent(task.clientId(), "SUBACK")
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        if (!run.isDone() && broker.context().openConnectionHasSent(task.clientId(), "SUBACK")) {
+            ClientReport published = new ReferenceClient().run(new ClientTask(ClientTask.Action.PUBLISH, connectHost,
+                    broker.port(ListenerRole.MQTT_8883), task.serverName(), List.of(), task.caFile(), task.certFile(),
+                    task.keyFile(), HELPER_CLIENT_ID, 30, true, task.topic(), "x".repeat(ConformanceCase.LARGE_DELIVERY_BYTES), 1, 0,
+                    Duration.ofSeconds(10), 1.0));
+            if (!published.succeeded()) {
+                LOG.warn("the suite could not publish the large message: {}", published.message());
+            }
+        }
+        try {
+            return run.get(task.timeout().toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return ClientReport.failure("CLIENT_ERROR", "the client failed: " + e.getCause(), "", task.timeout());
+        } catch (java.util.concurrent.TimeoutException e) {
+            thread.interrupt();
+            return ClientReport.failure("TIMEOUT", "the client did not finish within its timeout", "", task.timeout());
+        }
     }
 
     /**
@@ -289,7 +330,9 @@ public final class ConformanceEngine implements AutoCloseable {
         if (broker.outcome() == Observation.Outcome.NOT_APPLICABLE) {
             verdict = Verdict.NOT_APPLICABLE;
         } else if (clientSide != null || broker.outcome() == Observation.Outcome.FAIL) {
-            verdict = conformanceCase.isAdvisory() ? Verdict.PASS_WITH_WARNINGS : Verdict.FAIL;
+            // Advisory only for its own rule: a client that failed because it broke another rule (no SNI, say) fails.
+            verdict = conformanceCase.isAdvisory() && brokenRuleOtherThan(records, conformanceCase) == null
+                    ? Verdict.PASS_WITH_WARNINGS : Verdict.FAIL;
         } else if (broker.outcome() == Observation.Outcome.WARN) {
             verdict = Verdict.PASS_WITH_WARNINGS;
         } else {
@@ -304,6 +347,14 @@ public final class ConformanceEngine implements AutoCloseable {
         return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected,
                 clientSide == null ? observed : clientSide + "; " + broker.observed(), hint,
                 verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration);
+    }
+
+    /** The rule under which the broker refused or lost one of the case's connections, when it is not the case's own. */
+    private static String brokenRuleOtherThan(List<ConnectionRecord> records, ConformanceCase conformanceCase) {
+        return records.stream().map(ConnectionRecord::verdict)
+                .filter(verdict -> verdict != null && verdict.outcome() != io.alpnlab.broker.observe.Verdict.Kind.ACCEPTED
+                        && verdict.rule() != null && !verdict.rule().equals(conformanceCase.rule().id()))
+                .map(io.alpnlab.broker.observe.Verdict::rule).findFirst().orElse(null);
     }
 
     private static String expectation(ConformanceCase conformanceCase) {

@@ -95,20 +95,21 @@ class CAgentOverNetworkTest {
     }
 
     @Test
-    void conforming_build_passes_every_case_but_the_two_its_tls_library_cannot_do() throws IOException {
+    void conforming_build_passes_every_case_and_is_warned_on_the_split_records_its_tls_library_cannot_join()
+            throws IOException {
         Map<String, JsonNode> results = judge("alpnlab-agent", "*");
         for (Map.Entry<String, JsonNode> entry : results.entrySet()) {
             // Split handshake records are advisory (AWS sends its chain in one record): a warning, not a failure.
-            String expected = entry.getKey().equals("TLS-Records-Split") ? "PASS_WITH_WARNINGS"
-                    : entry.getKey().equals("TLS-Records-16K") ? "FAIL" : "PASS";
-            assertVerdict(results, entry.getKey(), expected);
+            assertVerdict(results, entry.getKey(), entry.getKey().equals("TLS-Records-Split") ? "PASS_WITH_WARNINGS" : "PASS");
         }
         assertEquals(CaseTables.all().stream().map(ConformanceCase::id).collect(Collectors.toSet()), results.keySet(),
                 "the whole suite ran");
-        for (String limited : List.of("TLS-Records-Split", "TLS-Records-16K")) {
-            assertTrue(results.get(limited).path("hint").asText().contains("handshake_fragments=0"),
-                    "the report names the library's limit as the cause: " + results.get(limited).toPrettyString());
-        }
+        assertTrue(results.get("TLS-Records-Split").path("hint").asText().contains("handshake_fragments=0"),
+                "the report names the library's limit as the cause: " + results.get("TLS-Records-Split").toPrettyString());
+        // Device Advisor's large delivery comes in a full 16 KB record, which the agent takes.
+        java.util.regex.Matcher largest = java.util.regex.Pattern.compile("records of up to (\\d+) bytes")
+                .matcher(results.get("TLS-Records-16K").path("observed").asText());
+        assertTrue(largest.find() && Integer.parseInt(largest.group(1)) > 16_384, results.get("TLS-Records-16K").toPrettyString());
     }
 
     @Test

@@ -69,7 +69,9 @@ class SuiteCatchesDefectsTest {
                 Arguments.of("no-publish-retry", "MQTT-Publish-RetryWithoutPuback", "CLIENT-RETRY-02"),
                 Arguments.of("no-subscribe-retry", "MQTT-Subscribe-RetryWithoutSuback", "CLIENT-RETRY-02"),
                 Arguments.of("no-keep-alive", "MQTT-KeepAlive-PingInTime", "MQTT-KA-01"),
-                Arguments.of("ignore-pingresp", "MQTT-KeepAlive-NoPingresp", "CLIENT-KA-01"));
+                Arguments.of("ignore-pingresp", "MQTT-KeepAlive-NoPingresp", "CLIENT-KA-01"),
+                Arguments.of("small-record-buffer", "TLS-Chain-AwsSize", "TLS-SIZE-01"),
+                Arguments.of("small-record-buffer", "TLS-Records-16K", "TLS-SIZE-03"));
     }
 
     @ParameterizedTest(name = "{0} is caught by {1}")

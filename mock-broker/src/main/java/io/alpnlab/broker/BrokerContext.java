@@ -117,6 +117,12 @@ public final class BrokerContext {
         return ids.incrementAndGet();
     }
 
+    /** Whether an open connection of this client ID has been sent a packet of this type (a SUBACK, say). */
+    public boolean openConnectionHasSent(String clientId, String packetType) {
+        return open.values().stream().map(ConnectionObservation::mqttIfStarted)
+                .anyMatch(mqtt -> mqtt != null && mqtt.hasSent(clientId, packetType));
+    }
+
     public void opened(ConnectionObservation observation, Channel channel) {
         open.put(observation.id(), observation);
         channels.put(observation.id(), channel);

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpnlab.broker.BrokerPki;
+import io.alpnlab.broker.BrokerSettings;
 import io.alpnlab.conformance.CaseResult;
 import io.alpnlab.conformance.ClientVariants;
 import io.alpnlab.conformance.ConformanceEngine;
@@ -28,6 +30,8 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -44,9 +48,13 @@ class RealClientsMatrixTest {
     private static final Path OUT = Path.of("target", "real-clients");
     private static JsonNode expectations;
 
+    private static final Path PKI = Path.of("target", "real-clients-pki").toAbsolutePath();
+
     @BeforeAll
     static void load() throws Exception {
         expectations = new ObjectMapper().readTree(RealClientsMatrixTest.class.getResource("/real-clients-expectations.json"));
+        // Made once, before the clients run side by side: each engine then only reads it.
+        BrokerPki.prepare(BrokerSettings.fromProperties(Map.of("broker.pki-dir", PKI.toString())));
     }
 
     /** Each real client with how to create it and what it needs installed. */
@@ -68,8 +76,14 @@ class RealClientsMatrixTest {
         return Arguments.of(id, factory, program, debianPackages);
     }
 
+    /**
+     * Clients run side by side: each has its own broker on its own ephemeral ports and its own results
+     * folder, and shares only the PKI, which is read-only by then. Most of a run is waiting on the
+     * network and on the clients' processes, so two cores serve three at once.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("clients")
+    @Execution(ExecutionMode.CONCURRENT)
     void real_client_gets_its_expected_verdicts(String id, Supplier<ClientUnderTest> factory, String program,
             String debianPackages) throws Exception {
         if (program != null) {
@@ -89,8 +103,8 @@ class RealClientsMatrixTest {
                 "conformance.include", expected.path("include").asText("*")));
         ConformanceResults run = new ConformanceResults();
         List<String> mismatches = new ArrayList<>();
-        try (ConformanceEngine engine = ConformanceEngine.start(settings, Map.of("broker.pki-dir",
-                Path.of("target", "real-clients-pki").toAbsolutePath().toString()), client, disabled)) {
+        try (ConformanceEngine engine = ConformanceEngine.start(settings, Map.of("broker.pki-dir", PKI.toString()), client,
+                disabled)) {
             for (ConformanceCase conformanceCase : engine.cases()) {
                 CaseResult result = engine.run(conformanceCase);
                 run.add(result);

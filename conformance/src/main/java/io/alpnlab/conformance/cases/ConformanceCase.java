@@ -33,6 +33,12 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         int qos, Duration budget, ClientExpectation client, Judge judge, String hint, Set<Need> needs, String assumption,
         List<Cause> causes, String advisory) {
 
+    /**
+     * What the suite publishes for {@link Need#LARGE_DELIVERY}: more than one maximum-size (16 KB) TLS
+     * record's worth, so one full record is sent, yet within what a device's MQTT buffer commonly holds.
+     */
+    public static final int LARGE_DELIVERY_BYTES = 17 * 1024;
+
     /** True when a failure of this case is reported as a warning: AWS does not need what it checks. */
     public boolean isAdvisory() {
         return !advisory.isEmpty();
@@ -89,7 +95,12 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         /** A second run of the client with a message published in between (persistent sessions). */
         TWO_RUNS,
         /** Judgeable from the broker alone, for a device that can only be reset (passive driver). */
-        PASSIVE
+        PASSIVE,
+        /**
+         * The suite publishes one large QoS 1 message to the client's topic once it has subscribed, as
+         * Device Advisor's "TLS receive maximum size fragments" does: the client is told to wait for it.
+         */
+        LARGE_DELIVERY
     }
 
     /**

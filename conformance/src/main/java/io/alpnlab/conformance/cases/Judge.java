@@ -21,6 +21,38 @@ public interface Judge {
         return Observation.fail("a connection to the broker", "no connection reached the broker (check the address and port)");
     }
 
+    /** The largest TLS plaintext record (RFC 8446 section 5.1); a ciphertext record of a full one is longer. */
+    int MAX_PLAINTEXT_RECORD = 1 << 14;
+
+    /**
+     * Device Advisor's "TLS receive maximum size fragments": the suite's large QoS 1 message went to
+     * the client in maximum-size TLS records, and the client acknowledged it.
+     */
+    static Judge tookMaximumSizeRecords(int payloadBytes) {
+        return run -> {
+            ConnectionRecord record = run.records().stream().filter(candidate -> candidate.mqtt() != null
+                    && candidate.mqtt().packets().stream().anyMatch(packet -> "out".equals(packet.direction())
+                            && "PUBLISH".equals(packet.type()) && packet.detail().contains("bytes=" + payloadBytes)))
+                    .findFirst().orElse(null);
+            if (record == null) {
+                return Observation.fail("the " + payloadBytes + "-byte message delivered on the client's subscription",
+                        run.records().isEmpty() ? "no connection reached the broker" : "it was never sent: the client did not"
+                                + " subscribe, or left before the suite published");
+            }
+            long largest = record.traffic().largestRecordOut();
+            boolean acknowledged = record.mqtt().packets().stream().anyMatch(packet -> "in".equals(packet.direction())
+                    && "PUBACK".equals(packet.type()));
+            String seen = "delivered in TLS records of up to " + largest + " bytes";
+            if (largest <= MAX_PLAINTEXT_RECORD) {
+                return Observation.fail("records of 16 KB", seen + ", none of full size");
+            }
+            if (!acknowledged) {
+                return Observation.fail("a PUBACK for the QoS 1 message", seen + "; the client never acknowledged it");
+            }
+            return Observation.pass("the client takes maximum-size records and acknowledges", seen + "; PUBACK received");
+        };
+    }
+
     /** The rule's checks on the first connection: PASS if passed, WARN if warned, FAIL if failed or missing. */
     static Judge check(String ruleId) {
         return run -> {

@@ -107,11 +107,18 @@ public final class TlsCases {
                         .advisory("AWS sends its whole chain in one record (seed 003: a 4,995-byte record), so a client that"
                                 + " cannot reassemble split handshake messages still connects to AWS; other servers do split")
                         .explainedBy(NO_HANDSHAKE_FRAGMENTS).build(),
-                named("TLS-Records-16K", Rule.TLS_SIZE_03).broker(firstConnections(1, "serve-chain=max-record"))
-                        .action(ClientTask.Action.CONNECT).needs(PASSIVE)
-                        .hint("receive 16 KB TLS records: keep the TLS input buffer at 16 KB; AWS ignores max_fragment_length")
-                        
-                        .explainedBy(inputBuffer(MAX_RECORD), NO_HANDSHAKE_FRAGMENTS).build(),
+                named("TLS-Records-16K", Rule.TLS_SIZE_03).action(ClientTask.Action.SUBSCRIBE)
+                        .needs(ConformanceCase.Need.LARGE_DELIVERY)
+                        .judge(Judge.tookMaximumSizeRecords(ConformanceCase.LARGE_DELIVERY_BYTES))
+                        .hint("receive maximum-size (16 KB) TLS records: keep the TLS input buffer at 16 KB"
+                                + " (MBEDTLS_SSL_IN_CONTENT_LEN) and the MQTT receive buffer above the largest message you"
+                                + " subscribe to")
+                        .assuming("once the client has subscribed, the suite publishes a " + ConformanceCase.LARGE_DELIVERY_BYTES
+                                + "-byte QoS 1 message to its topic, as Device Advisor's 'TLS receive maximum size fragments'"
+                                + " test does")
+                        .explainedBy(inputBuffer(MAX_RECORD), Cause.below("mqtt_in_buffer", ConformanceCase.LARGE_DELIVERY_BYTES
+                                + 256, "the client's MQTT receive buffer is {value} bytes, smaller than the suite's "
+                                + ConformanceCase.LARGE_DELIVERY_BYTES + "-byte message")).build(),
                 named("TLS-Verify-Expired", Rule.TLS_VERIFY_01).broker(everyConnection("serve-chain=expired"))
                         .action(ClientTask.Action.CONNECT).client(FAIL).needs(PASSIVE)
                         .judge(Judge.clientRefusedServer("TLS-VERIFY-01"))

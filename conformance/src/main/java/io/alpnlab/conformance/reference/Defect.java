@@ -29,7 +29,12 @@ public enum Defect implements Named {
     /** If on, causes no PINGREQ ever to be sent. */
     NO_KEEP_ALIVE,
     /** If on, causes a missing PINGRESP to go unnoticed (no reconnect). */
-    IGNORE_PINGRESP;
+    IGNORE_PINGRESP,
+    /**
+     * If on, causes TLS records longer than a 4 KB receive buffer to be refused, as an mbedTLS build
+     * with MBEDTLS_SSL_IN_CONTENT_LEN 4096 (a common Pico W set-up) refuses them.
+     */
+    SMALL_RECORD_BUFFER;
 
     @Override
     public String externalName() {

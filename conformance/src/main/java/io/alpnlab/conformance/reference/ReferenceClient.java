@@ -276,6 +276,9 @@ public final class ReferenceClient implements ClientUnderTest {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
+                            if (defects.has(Defect.SMALL_RECORD_BUFFER)) {
+                                channel.pipeline().addLast(new RecordSizeGuard());
+                            }
                             channel.pipeline().addLast(ssl, new MqttDecoder(256 * 1024), MqttEncoder.INSTANCE,
                                     new SimpleChannelInboundHandler<MqttMessage>() {
                                         @Override

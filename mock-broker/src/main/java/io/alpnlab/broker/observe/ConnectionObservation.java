@@ -49,6 +49,7 @@ public final class ConnectionObservation {
     private long bytesOut;
     private long recordsIn;
     private long recordsOut;
+    private long largestRecordOut;
     private final List<Check> checks = new ArrayList<>();
     private Rule acceptedBy;
     private Verdict verdict;
@@ -161,9 +162,10 @@ public final class ConnectionObservation {
         return bytesIn;
     }
 
-    public void outbound(long bytes, long records) {
+    public void outbound(long bytes, long records, long largestRecord) {
         bytesOut += bytes;
         recordsOut += records;
+        largestRecordOut = Math.max(largestRecordOut, largestRecord);
     }
 
     public void handshakeCompleted(String version, int suite, String alpn, Rule acceptingRule) {
@@ -215,6 +217,11 @@ public final class ConnectionObservation {
         return verdict != null;
     }
 
+    /** The MQTT part if MQTT ran; unlike {@link #mqtt()} it creates nothing. Safe from any thread. */
+    public MqttObservation mqttIfStarted() {
+        return mqtt;
+    }
+
     public MqttObservation mqtt() {
         if (mqtt == null) {
             mqtt = new MqttObservation(clock);
@@ -250,7 +257,7 @@ public final class ConnectionObservation {
                 clientCertificate == null ? new ConnectionRecord.ClientCertificateView(false, null, null, null, null, 0, null)
                         : clientCertificate,
                 List.copyOf(handshakeMessagesReceived), List.copyOf(alerts),
-                new ConnectionRecord.Traffic(bytesIn, bytesOut, recordsIn, recordsOut),
+                new ConnectionRecord.Traffic(bytesIn, bytesOut, recordsIn, recordsOut, largestRecordOut),
                 mqtt == null ? null : mqtt.view(), List.copyOf(checks), current);
     }
 }

@@ -46,7 +46,12 @@ public record ConnectionRecord(
     public record AlertView(String direction, String level, String description, Instant at) {
     }
 
-    public record Traffic(long bytesIn, long bytesOut, long recordsIn, long recordsOut) {
+    /**
+     * Bytes and TLS records each way.
+     *
+     * @param largestRecordOut the longest record the broker sent, in bytes after its 5-byte header
+     */
+    public record Traffic(long bytesIn, long bytesOut, long recordsIn, long recordsOut, long largestRecordOut) {
     }
 
     /** The MQTT part of the connection, when MQTT ran after TLS. */

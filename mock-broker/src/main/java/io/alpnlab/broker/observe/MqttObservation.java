@@ -20,6 +20,9 @@ public final class MqttObservation {
     private final List<ConnectionRecord.PacketView> packets = new ArrayList<>();
     private int droppedPackets;
     private String disconnectReason;
+    /** The types of packet sent to the client so far; read from other threads (a suite waiting for a SUBACK). */
+    private final java.util.Set<String> sentTypes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile String connectedClientId;
 
     MqttObservation(Clock clock) {
         this.clock = clock;
@@ -28,6 +31,7 @@ public final class MqttObservation {
     public void connect(String version, String id, int keepAlive, int appliedKeepAlive, boolean clean, String user) {
         protocolVersion = version;
         clientId = id;
+        connectedClientId = id;
         keepAliveRequested = keepAlive;
         keepAliveApplied = appliedKeepAlive;
         cleanSession = clean;
@@ -35,6 +39,9 @@ public final class MqttObservation {
     }
 
     public void packet(boolean inbound, String type, String detail) {
+        if (!inbound) {
+            sentTypes.add(type);
+        }
         if (packets.size() >= MAX_PACKETS) {
             droppedPackets++;
             return;
@@ -50,6 +57,11 @@ public final class MqttObservation {
 
     public String clientId() {
         return clientId;
+    }
+
+    /** Whether this client ID's connection has been sent a packet of this type; safe from any thread. */
+    public boolean hasSent(String id, String type) {
+        return id.equals(connectedClientId) && sentTypes.contains(type);
     }
 
     ConnectionRecord.MqttView view() {

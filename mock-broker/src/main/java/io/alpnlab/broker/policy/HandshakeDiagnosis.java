@@ -116,6 +116,10 @@ public final class HandshakeDiagnosis {
                     + " served the valid " + chain.cliName() + " chain (" + chain.description() + "); check its TLS input"
                     + " buffer size" + mflNote(maxFragmentLength));
         }
+        if (serverFlightSent && misbehaviours.on(Misbehaviour.SPLIT_HANDSHAKE_RECORDS)) {
+            return new Refusal(Rule.TLS_SIZE_02, Refusal.NO_ALERT, "the client closed the connection (without an alert) when"
+                    + " handshake messages were split over small records: it cannot reassemble them");
+        }
         if (serverFlightSent && misbehaviours.on(Misbehaviour.SELECT_UNOFFERED_ALPN)) {
             return new Refusal(Rule.TLS_ALPN_08, Refusal.NO_ALERT, "the client closed the connection (without an alert) when"
                     + " the server selected an ALPN name it never offered: it refused it");

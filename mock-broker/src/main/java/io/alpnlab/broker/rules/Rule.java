@@ -81,8 +81,10 @@ public enum Rule {
     TLS_SIZE_02("TLS-SIZE-02", Party.CLIENT, "The client reassembles handshake messages split over several small records. Advisory: AWS sends its chain in one record, so a client that cannot passes with warnings.",
             Provenance.RFC, "RFC 5246 section 6.2.1 / RFC 8446 section 5.1: handshake messages may be fragmented across records;"
                     + " AWS's one 4,995-byte record: seed 003_453ee7510c4f4b36.txt (the Pico W notes' hex dump), read 2026-12-02"),
-    TLS_SIZE_03("TLS-SIZE-03", Party.CLIENT, "The client receives maximum-size (16 KB) TLS records.",
-            Provenance.DOCUMENTED, "Device Advisor 'TLS receive maximum size fragments' test; RFC 8446 section 5.1"),
+    TLS_SIZE_03("TLS-SIZE-03", Party.CLIENT, "The client receives maximum-size (16 KB) TLS records: a large QoS 1 message on its subscription, as AWS delivers it, is taken and acknowledged.",
+            Provenance.DOCUMENTED, "Device Advisor test 'TLS receive maximum size fragments' (docs.aws.amazon.com/iot/latest/developerguide/"
+                    + "device-advisor-tests-tls.html, read 2026-12-02): a large payload on a QoS 1 subscription; RFC 8446 section 5.1."
+                    + " AWS sends no handshake message over 16 KB, so the oversized chain (serve-chain=max-record) is an opt-in misbehaviour"),
     TLS_MFL_01("TLS-MFL-01", Party.CLIENT, "The client does not rely on max_fragment_length: AWS neither echoes nor applies it, so records (the 4,991-byte Certificate among them) come at full size, up to 16 KB.",
             Provenance.OBSERVED, "AWS staff in aws-iot-device-sdk-embedded-C issue 81 (github.com/aws/aws-iot-device-sdk-embedded-C/issues/81)"
                     + " and embedded-C pull request 1325, read 2026-12-02; switch broker.mfl=honour for brokers that apply it"),

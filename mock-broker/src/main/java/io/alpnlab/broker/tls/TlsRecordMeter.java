@@ -56,7 +56,7 @@ public final class TlsRecordMeter extends ChannelDuplexHandler {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (msg instanceof ByteBuf buffer) {
             int records = outbound.scan(buffer, this::outboundRecord);
-            observation.outbound(buffer.readableBytes(), records);
+            observation.outbound(buffer.readableBytes(), records, outbound.largestFragment());
         }
         ctx.write(msg, promise);
         if (serverHelloSent && !serverHelloAnnounced) {
@@ -65,7 +65,7 @@ public final class TlsRecordMeter extends ChannelDuplexHandler {
         }
     }
 
-    private void outboundRecord(int type, int firstFragmentByte) {
+    private void outboundRecord(int type, int length, int firstFragmentByte) {
         if (type == TlsRecordScanner.HANDSHAKE && firstFragmentByte == HandshakeType.server_hello) {
             serverHelloSent = true;
         }

@@ -5,12 +5,12 @@ import io.netty.buffer.ByteBuf;
 /**
  * Follows one direction of a TLS byte stream record by record (5-byte header: type, version,
  * length) however TCP cut it, reading only headers and never copying a fragment. It counts whole
- * records and remembers the first fragment byte of each (the handshake type of a plaintext
+ * records, the longest of them, and the first fragment byte of each (the handshake type of a plaintext
  * handshake record), and rejects what is not TLS.
  */
-final class TlsRecordScanner {
+public final class TlsRecordScanner {
 
-    static final int HEADER_LENGTH = 5;
+    public static final int HEADER_LENGTH = 5;
     /** RFC 8446 5.2: a ciphertext record is at most 2^14 + 256 bytes. */
     static final int MAX_RECORD_LENGTH = (1 << 14) + 256;
 
@@ -19,12 +19,12 @@ final class TlsRecordScanner {
     private static final int HEARTBEAT = 24;
 
     /** Told of every record as it completes. */
-    interface RecordListener {
-        void record(int type, int firstFragmentByte);
+    public interface RecordListener {
+        void record(int type, int length, int firstFragmentByte);
     }
 
     /** Thrown when the stream is not TLS: the message says what the bytes looked like. */
-    static final class NotTlsException extends Exception {
+    public static final class NotTlsException extends Exception {
         private static final long serialVersionUID = 1L;
 
         NotTlsException(String message) {
@@ -38,14 +38,12 @@ final class TlsRecordScanner {
     private int fragmentLength;
     private int fragmentRemaining;
     private int firstFragmentByte = -1;
-    private long records;
-    private long bytes;
+    private int largestFragment;
 
     /** Scans the readable bytes of {@code buffer} without moving its indexes; returns the records completed. */
-    int scan(ByteBuf buffer, RecordListener listener) throws NotTlsException {
+    public int scan(ByteBuf buffer, RecordListener listener) throws NotTlsException {
         int position = buffer.readerIndex();
         int end = buffer.writerIndex();
-        bytes += end - position;
         int completed = 0;
         while (position < end) {
             if (headerFilled < HEADER_LENGTH) {
@@ -82,24 +80,21 @@ final class TlsRecordScanner {
             throw new NotTlsException("record of " + fragmentLength + " bytes exceeds the TLS maximum of " + MAX_RECORD_LENGTH);
         }
         fragmentRemaining = fragmentLength;
+        largestFragment = Math.max(largestFragment, fragmentLength);
         firstFragmentByte = -1;
     }
 
     private int finishRecord(RecordListener listener) {
-        records++;
         headerFilled = 0;
         if (listener != null) {
-            listener.record(type, firstFragmentByte);
+            listener.record(type, fragmentLength, firstFragmentByte);
         }
         return 1;
     }
 
-    long records() {
-        return records;
-    }
-
-    long bytes() {
-        return bytes;
+    /** The longest record seen so far, in bytes after its header. */
+    int largestFragment() {
+        return largestFragment;
     }
 
     private static String describeNonTls(byte[] header) {
