@@ -23,6 +23,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The C agent (agents/c: mbedTLS 2.28, the Pico W's TLS stack) as a device on another host: built with
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * its TLS library cannot do; each deliberately wrong build is caught by the case meant for it, with the
  * cause named from the build configuration the agent reports.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class CAgentOverNetworkTest {
 
     private static final Path AGENT_SOURCES = Path.of("..", "agents", "c").toAbsolutePath().normalize();
@@ -38,6 +41,7 @@ class CAgentOverNetworkTest {
 
     @TempDir
     static Path dir;
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_AGENT_PORT = new java.util.concurrent.atomic.AtomicInteger(7883);
     private static TwoHostNetwork network;
     private static BrokerPki files;
 
@@ -66,7 +70,8 @@ class CAgentOverNetworkTest {
 
     /** Starts the build in the device namespace, runs the selected cases from the lab side, returns verdicts by case. */
     private static Map<String, JsonNode> judge(String build, String include) throws IOException {
-        String listen = network.deviceAddress + ":7883";
+        // Builds run side by side, each agent on a port of its own on the device host.
+        String listen = network.deviceAddress + ":" + NEXT_AGENT_PORT.getAndIncrement();
         try (RealPeer.Running agent = RealPeer.start(TwoHostNetwork.in(network.deviceNamespace,
                 List.of(dir.resolve("build").resolve(build).toString(), "--listen", listen, "--name", build,
                         "--ca", files.trustBundle().toString(), "--cert", files.deviceCertificate().toString(),
@@ -75,7 +80,7 @@ class CAgentOverNetworkTest {
             Path results = dir.resolve("results-" + build);
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             RealPeer.Result suite = RealPeer.run(Duration.ofMinutes(4), TwoHostNetwork.in(network.labNamespace, List.of(java,
-                    "-cp", System.getProperty("java.class.path"), "-Dtarget=" + network.deviceAddress,
+                    "-cp", System.getProperty("java.class.path"), "-Dtarget=" + listen,
                     "-Dbroker.pki-dir=" + dir.resolve("pki"), "-Dconformance.include=" + include,
                     "-Dconformance.results-dir=" + results, SuiteMain.class.getName())));
             Path file = results.resolve(ConformanceResults.FILE);

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.alpnlab.broker.BrokerPki;
+import io.alpnlab.broker.BrokerSettings;
 import io.alpnlab.conformance.cases.CaseTables;
 import io.alpnlab.conformance.cases.ConformanceCase;
 import io.alpnlab.conformance.client.DisabledCases;
@@ -14,8 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,15 +35,22 @@ class SuiteCatchesDefectsTest {
     @TempDir
     static Path dir;
 
+    /** Made once, before the runs go side by side: each engine then only reads it. */
+    @BeforeAll
+    static void preparePki() {
+        BrokerPki.prepare(BrokerSettings.fromProperties(Map.of("broker.pki-dir", dir.resolve("pki").toString())));
+    }
+
     private static ConformanceEngine engine(Defects defects, String include) {
         Map<String, String> properties = Map.of("conformance.include", include, "conformance.results-dir",
-                dir.resolve("results").toString());
+                dir.resolve("results-" + defects.describe() + "-" + include.replaceAll("[^A-Za-z0-9-]", "_")).toString());
         ConformanceSettings settings = ConformanceSettings.fromProperties(properties);
         return ConformanceEngine.start(settings, Map.of("broker.pki-dir", dir.resolve("pki").toString()),
                 new ReferenceClient(defects), DisabledCases.NONE);
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void conforming_reference_client_passes_every_case() throws Exception {
         List<String> failures = new ArrayList<>();
         try (ConformanceEngine engine = engine(Defects.NONE, "*")) {
@@ -74,8 +86,10 @@ class SuiteCatchesDefectsTest {
                 Arguments.of("small-record-buffer", "TLS-Records-16K", "TLS-SIZE-03"));
     }
 
+    /** Each defect runs against its own broker; they share only the read-only PKI, so they run side by side. */
     @ParameterizedTest(name = "{0} is caught by {1}")
     @MethodSource("defects")
+    @Execution(ExecutionMode.CONCURRENT)
     void each_defective_reference_client_is_caught_by_its_case(String defect, String caseId, String brokenRule) throws Exception {
         try (ConformanceEngine engine = engine(Defects.named(defect), caseId)) {
             ConformanceCase conformanceCase = engine.cases().stream().filter(c -> c.id().equals(caseId)).findFirst().orElseThrow();
