@@ -17,6 +17,12 @@ public record CaseResult(String caseId, Rule rule, Verdict verdict, String expec
     public enum Verdict {
         PASS,
         PASS_WITH_WARNINGS,
+        /**
+         * The case could not judge its rule because the client first broke another one (no SNI, so no
+         * TLS, so no MQTT rule): the observation names that rule. Fails the run as a FAIL does, under the
+         * rule that broke rather than the case's own (BoGo's "failure for the wrong reason").
+         */
+        BLOCKED,
         FAIL,
         /** The client cannot do what the case needs (it said so, or it cannot scale its timers). */
         NOT_SUPPORTED,

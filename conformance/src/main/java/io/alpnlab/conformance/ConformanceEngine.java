@@ -327,12 +327,13 @@ public final class ConformanceEngine implements AutoCloseable {
         String expected = expectation(conformanceCase) + "; " + broker.expected();
         String observed = "client " + (report.succeeded() ? "succeeded" : token(report)) + "; " + broker.observed();
         Verdict verdict;
+        String blockedBy = null;
         if (broker.outcome() == Observation.Outcome.NOT_APPLICABLE) {
             verdict = Verdict.NOT_APPLICABLE;
         } else if (clientSide != null || broker.outcome() == Observation.Outcome.FAIL) {
-            // Advisory only for its own rule: a client that failed because it broke another rule (no SNI, say) fails.
-            verdict = conformanceCase.isAdvisory() && brokenRuleOtherThan(records, conformanceCase) == null
-                    ? Verdict.PASS_WITH_WARNINGS : Verdict.FAIL;
+            // A failure the client brought on by breaking another rule first is that rule's, not this case's.
+            blockedBy = prerequisiteBroken(records, conformanceCase);
+            verdict = blockedBy != null ? Verdict.BLOCKED : conformanceCase.isAdvisory() ? Verdict.PASS_WITH_WARNINGS : Verdict.FAIL;
         } else if (broker.outcome() == Observation.Outcome.WARN) {
             verdict = Verdict.PASS_WITH_WARNINGS;
         } else {
@@ -344,17 +345,41 @@ public final class ConformanceEngine implements AutoCloseable {
         if (failed && conformanceCase.isAdvisory()) {
             hint = "advisory, not required by AWS: " + conformanceCase.advisory() + ". " + hint;
         }
-        return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected,
-                clientSide == null ? observed : clientSide + "; " + broker.observed(), hint,
+        String seen = clientSide == null ? observed : clientSide + "; " + broker.observed();
+        if (blockedBy != null) {
+            seen = "BLOCKED by " + blockedBy + " (the client broke it first, so " + conformanceCase.rule().id()
+                    + " could not be judged): " + seen;
+        }
+        return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected, seen, hint,
                 verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration);
     }
 
-    /** The rule under which the broker refused or lost one of the case's connections, when it is not the case's own. */
-    private static String brokenRuleOtherThan(List<ConnectionRecord> records, ConformanceCase conformanceCase) {
-        return records.stream().map(ConnectionRecord::verdict)
-                .filter(verdict -> verdict != null && verdict.outcome() != io.alpnlab.broker.observe.Verdict.Kind.ACCEPTED
-                        && verdict.rule() != null && !verdict.rule().equals(conformanceCase.rule().id()))
-                .map(io.alpnlab.broker.observe.Verdict::rule).findFirst().orElse(null);
+    /**
+     * A prerequisite rule ({@link CaseTables#PREREQUISITES}) other than the case's own that one of its
+     * connections broke: a refusal under it, or a failed check of it. Null when none did.
+     */
+    private static String prerequisiteBroken(List<ConnectionRecord> records, ConformanceCase conformanceCase) {
+        for (ConnectionRecord record : records) {
+            io.alpnlab.broker.observe.Verdict verdict = record.verdict();
+            if (verdict != null && verdict.outcome() != io.alpnlab.broker.observe.Verdict.Kind.ACCEPTED
+                    && isOtherPrerequisite(verdict.rule(), conformanceCase)) {
+                return verdict.rule();
+            }
+            for (var check : record.checks()) {
+                // An MQTT CONNECT on 443 without x-amzn-mqtt-ca fails TLS-ALPN-03; what the client broke is TLS-ALPN-01.
+                String rule = check.rule() == io.alpnlab.broker.rules.Rule.TLS_ALPN_03 ? io.alpnlab.broker.rules.Rule.TLS_ALPN_01.id()
+                        : check.rule().id();
+                if (check.outcome() == io.alpnlab.broker.rules.Outcome.FAIL && isOtherPrerequisite(rule, conformanceCase)) {
+                    return rule;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean isOtherPrerequisite(String ruleId, ConformanceCase conformanceCase) {
+        return ruleId != null && !ruleId.equals(conformanceCase.rule().id())
+                && CaseTables.PREREQUISITES.stream().anyMatch(rule -> rule.id().equals(ruleId));
     }
 
     private static String expectation(ConformanceCase conformanceCase) {

@@ -83,23 +83,15 @@ public final class BrokerCommand implements Callable<Integer> {
      * The options that each set one {@code broker.*} key as given, with their parameter labels; their
      * help comes from BrokerSettings.KEYS, so each is written once.
      */
-    private static final Map<String, String> SETTING_OPTIONS = settingOptions();
+    private static final Map<String, String> SETTING_OPTIONS = new LinkedHashMap<>();
 
-    private static Map<String, String> settingOptions() {
-        Map<String, String> labels = new LinkedHashMap<>();
-        labels.put("sni", "MODE");
-        labels.put("alpn", "MODE");
-        labels.put("registry-check", "WHERE");
-        labels.put("unauthorized-connect", "HOW");
-        labels.put("security-policy", "NAME");
-        labels.put("mfl", "MODE");
-        labels.put("alpn-8883", "MODE");
-        labels.put("upstream", "URI");
-        labels.put("registry", "FILE|DIR");
-        labels.put("event-log", "FILE");
-        labels.put("control-port", "PORT");
-        labels.put("control-bind", "ADDRESS");
-        return labels;
+    static {
+        String[] labels = {"sni=MODE", "alpn=MODE", "registry-check=WHERE", "unauthorized-connect=HOW", "security-policy=NAME",
+            "mfl=MODE", "alpn-8883=MODE", "upstream=URI", "registry=FILE|DIR", "event-log=FILE", "control-port=PORT",
+            "control-bind=ADDRESS"};
+        for (String label : labels) {
+            SETTING_OPTIONS.put(label.substring(0, label.indexOf('=')), label.substring(label.indexOf('=') + 1));
+        }
     }
 
     private final Map<String, String> settingOptions = new LinkedHashMap<>();

@@ -39,9 +39,16 @@ public record Matrix(String schema, int schemaVersion, String client, String cli
         NOT_APPLICABLE("not applicable"),
         DISABLED("disabled"),
         NOT_SUPPORTED("not supported"),
+        /** Not judged: the client broke a prerequisite rule first (named in the reason). Fails the run. */
+        BLOCKED("blocked"),
         FAIL("fail");
 
         private final String words;
+
+        /** FAIL, and BLOCKED, which stands for the prerequisite the client broke: either makes a run fail. */
+        public boolean failsTheRun() {
+            return this == FAIL || this == BLOCKED;
+        }
 
         Verdict(String words) {
             this.words = words;

@@ -36,7 +36,7 @@ public final class MatrixBuilder {
             Matrix.Verdict verdict = Matrix.Verdict.valueOf(result.path("verdict").asText());
             String reason = switch (verdict) {
                 case PASS -> "";
-                case FAIL, PASS_WITH_WARNINGS -> result.path("observed").asText();
+                case FAIL, BLOCKED, PASS_WITH_WARNINGS -> result.path("observed").asText();
                 default -> result.path("reason").asText();
             };
             List<Matrix.Case> cases = casesByRule.computeIfAbsent(rule, key -> new ArrayList<>());

@@ -25,7 +25,7 @@ public record MatrixComparison(List<String> newFailures, List<String> fixes, Lis
             Matrix.Row before = base.row(row.rule());
             Matrix.Verdict was = before == null ? null : before.verdict();
             Matrix.Verdict now = row.verdict();
-            if (now == Matrix.Verdict.FAIL && !optional.contains(row.rule())) {
+            if (now.failsTheRun() && !optional.contains(row.rule())) {
                 failing.add(row.rule());
             }
             if (was == null) {

@@ -145,6 +145,7 @@ public final class MatrixWriter {
             case PASS -> "✅";
             case PASS_WITH_WARNINGS -> "⚠️";
             case FAIL -> "❌";
+            case BLOCKED -> "⛔";
             default -> "➖";
         };
     }

@@ -27,7 +27,7 @@ public record Report(Matrix matrix, List<Path> matrixFiles, Path allureIndex) {
     }
 
     public List<String> failingRequired(Set<String> optional) {
-        return matrix.rules().stream().filter(row -> row.verdict() == Matrix.Verdict.FAIL && !optional.contains(row.rule()))
+        return matrix.rules().stream().filter(row -> row.verdict().failsTheRun() && !optional.contains(row.rule()))
                 .map(Matrix.Row::rule).toList();
     }
 

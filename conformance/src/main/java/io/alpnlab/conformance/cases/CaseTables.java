@@ -30,8 +30,17 @@ public final class CaseTables {
     public static final Set<Rule> JUDGED_ELSEWHERE = Set.of(Rule.TLS_SNI_03, Rule.TLS_ALPN_02, Rule.TLS_ALPN_03, Rule.TLS_ALPN_04,
             Rule.TLS_ALPN_05, Rule.TLS_CERTREQ_01, Rule.TLS_CERT_03, Rule.TLS_CERT_04, Rule.TLS_CERT_05,
             Rule.TLS_CHAIN_01, Rule.TLS_TICKET_01, Rule.TLS_HS_01, Rule.TLS_HS_02, Rule.TLS_HS_03, Rule.MQTT_CONN_02,
-            Rule.MQTT_CONN_03, Rule.MQTT_PKT_01, Rule.MQTT_SUB_02, Rule.TLS_MFL_01, Rule.MQTT_CID_02, Rule.MQTT_TOPIC_01, Rule.MQTT_TOPIC_02, Rule.MQTT_SIZE_01,
+            Rule.MQTT_PKT_01, Rule.MQTT_SUB_02, Rule.TLS_MFL_01, Rule.MQTT_CID_02, Rule.MQTT_TOPIC_01, Rule.MQTT_TOPIC_02, Rule.MQTT_SIZE_01,
             Rule.MQTT_RET_01, Rule.MQTT_V5_01, Rule.MQTT_AUTHZ_01, Rule.MQTT_LIFE_01, Rule.HTTP_PUB_01, Rule.HTTP_SIGV4_01);
+
+    /**
+     * Rules without which no other rule can be judged: a client that breaks one gets no TLS session,
+     * or no MQTT session, at all. A case that fails because its connection broke one of these (and not
+     * its own rule) is BLOCKED by it, never a failure of its own rule.
+     */
+    public static final Set<Rule> PREREQUISITES = Set.of(Rule.TLS_SNI_01, Rule.TLS_SNI_02, Rule.TLS_VER_01, Rule.TLS_SUITE_01,
+            Rule.TLS_ALPN_01, Rule.TLS_CERT_02, Rule.TLS_CERT_03, Rule.TLS_CERT_04, Rule.TLS_HS_02,
+            Rule.MQTT_CONN_02, Rule.MQTT_CONN_03, Rule.MQTT_CID_01);
 
     private CaseTables() {
     }

@@ -27,6 +27,10 @@ public final class MqttCases {
                 named("MQTT-Connect-ClientId", Rule.MQTT_CID_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .judge(Judge.check("MQTT-CID-01"))
                         .hint("use a client ID of at most 128 bytes that does not start with $").build(),
+                named("MQTT-Connect-ProtocolVersion", Rule.MQTT_CONN_03).action(ClientTask.Action.CONNECT).needs(PASSIVE)
+                        .judge(Judge.check("MQTT-CONN-03"))
+                        .hint("speak MQTT 3.1.1 or 5 (protocol level 4 or 5); AWS closes an MQTT 3.1 (MQIsdp, level 3) CONNECT"
+                                + " without a CONNACK").build(),
                 named("MQTT-Connect-KeepAlive", Rule.MQTT_KA_01).action(ClientTask.Action.CONNECT).needs(PASSIVE)
                         .judge(Judge.check("MQTT-KA-01"))
                         .hint("set keep-alive within 30..1200 s; AWS replaces anything else").build(),

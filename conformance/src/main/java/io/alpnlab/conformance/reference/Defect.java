@@ -16,6 +16,8 @@ public enum Defect implements Named {
     ALPN_LENGTH_PREFIXED,
     /** If on, causes any server certificate to be accepted, without name check (a security hole). */
     TRUST_ALL,
+    /** If on, causes the CONNECT to speak MQTT 3.1 (protocol name MQIsdp, level 3), which AWS does not accept. */
+    MQTT_31,
     /** If on, causes publishes and subscriptions at QoS 2. */
     QOS2,
     /** If on, causes reconnects to follow each other almost immediately. */

@@ -339,7 +339,11 @@ public final class ReferenceClient implements ClientUnderTest {
 
         MqttConnAckMessage connect(long deadline) throws ClientFailure, InterruptedException {
             int keepAlive = defects.keepAliveSeconds() != null ? defects.keepAliveSeconds() : task.keepAliveSeconds();
-            send(MqttMessageBuilders.connect().clientId(task.clientId()).protocolVersion(MqttVersion.MQTT_3_1_1)
+            boolean mqtt31 = defects.has(Defect.MQTT_31);
+            // MQTT 3.1 allows client IDs of at most 23 characters (Netty's encoder enforces it); a 3.1 client keeps to that.
+            String clientId = mqtt31 && task.clientId().length() > 23 ? task.clientId().substring(0, 23) : task.clientId();
+            send(MqttMessageBuilders.connect().clientId(clientId)
+                    .protocolVersion(mqtt31 ? MqttVersion.MQTT_3_1 : MqttVersion.MQTT_3_1_1)
                     .cleanSession(task.cleanSession()).keepAlive(keepAlive).build());
             if (defects.publishBeforeConnack()) {
                 send(MqttMessageBuilders.publish().topicName(task.topic()).qos(MqttQoS.AT_MOST_ONCE)

@@ -54,6 +54,7 @@ final class AllureCase {
             case PASS -> Status.PASSED;
             case PASS_WITH_WARNINGS -> Status.PASSED;
             case FAIL -> Status.FAILED;
+            case BLOCKED -> Status.BROKEN;
             default -> Status.SKIPPED;
         };
         Allure.step("Observation: " + result.verdict() + " (" + records.size() + " connection(s))", step -> {

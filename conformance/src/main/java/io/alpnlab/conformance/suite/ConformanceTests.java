@@ -83,7 +83,7 @@ public class ConformanceTests {
         PROGRESS.info("{} {} {} ({}) {} ms", position, String.format("%-18s", result.verdict()), result.caseId(), result.rule().id(),
                 result.duration().toMillis());
         switch (result.verdict()) {
-            case FAIL -> {
+            case FAIL, BLOCKED -> {
                 String message = describeFailure(result);
                 PROGRESS.info("{}", message.indent(8).stripTrailing());
                 Assertions.fail(message);
@@ -117,6 +117,8 @@ public class ConformanceTests {
             counts.forEach((verdict, count) -> PROGRESS.info("{}", String.format("%-20s %5d", verdict, count)));
             RESULTS.all().stream().filter(result -> result.verdict() == CaseResult.Verdict.FAIL)
                     .forEach(result -> PROGRESS.info("FAIL  {} ({}): {}", result.caseId(), result.rule().id(), result.hint()));
+            RESULTS.all().stream().filter(result -> result.verdict() == CaseResult.Verdict.BLOCKED)
+                    .forEach(result -> PROGRESS.info("BLOCKED  {} ({}): {}", result.caseId(), result.rule().id(), result.observed()));
             PROGRESS.info("results: {}", file.toAbsolutePath());
             int unsupported = counts.get(CaseResult.Verdict.NOT_SUPPORTED);
             if (unsupported > 0 && !settings.allowUnsupported()) {
