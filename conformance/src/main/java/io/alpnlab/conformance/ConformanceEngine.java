@@ -359,6 +359,15 @@ public final class ConformanceEngine implements AutoCloseable {
      * connections broke: a refusal under it, or a failed check of it. Null when none did.
      */
     private static String prerequisiteBroken(List<ConnectionRecord> records, ConformanceCase conformanceCase) {
+        String own = conformanceCase.rule().id();
+        boolean ownRuleBroken = records.stream().anyMatch(record -> record.verdict() != null && own.equals(record.verdict().rule())
+                && record.verdict().outcome() != io.alpnlab.broker.observe.Verdict.Kind.ACCEPTED
+                || record.checks().stream().anyMatch(check -> check.outcome() == io.alpnlab.broker.rules.Outcome.FAIL
+                        && own.equals(check.rule().id())));
+        if (ownRuleBroken) {
+            // The case's own rule broke (the ALPN name offered in wire format, say): whatever followed, that is its failure.
+            return null;
+        }
         for (ConnectionRecord record : records) {
             io.alpnlab.broker.observe.Verdict verdict = record.verdict();
             if (verdict != null && verdict.outcome() != io.alpnlab.broker.observe.Verdict.Kind.ACCEPTED

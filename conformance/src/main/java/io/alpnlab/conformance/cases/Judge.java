@@ -53,6 +53,22 @@ public interface Judge {
         };
     }
 
+    /**
+     * The inner judge, for a client whose ClientHello offered ALPN; a case about the server's ALPN
+     * selection cannot apply to a client that offered none (TLS-ALPN-01 judges that).
+     */
+    static Judge ifAlpnOffered(Judge inner) {
+        return run -> {
+            ConnectionRecord record = run.first();
+            if (record != null && record.clientHello() != null
+                    && (record.clientHello().alpn() == null || record.clientHello().alpn().isEmpty())) {
+                return Observation.notApplicable("the client offered no ALPN, so the server's ALPN selection cannot be"
+                        + " judged (TLS-ALPN-01 judges the missing offer)");
+            }
+            return inner.judge(run);
+        };
+    }
+
     /** The rule's checks on the first connection: PASS if passed, WARN if warned, FAIL if failed or missing. */
     static Judge check(String ruleId) {
         return run -> {

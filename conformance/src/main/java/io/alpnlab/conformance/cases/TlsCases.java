@@ -143,10 +143,11 @@ public final class TlsCases {
                         .hint("refuse self-signed server certificates").build(),
                 named("TLS-443-ALPN-UnofferedSelected", Rule.TLS_ALPN_08).on(ListenerRole.MULTIPLEX_443)
                         .broker(everyConnection("select-unoffered-alpn")).action(ClientTask.Action.CONNECT).client(FAIL)
-                        .judge(Judge.clientRefusedServer("TLS-ALPN-08"))
+                        .judge(Judge.ifAlpnOffered(Judge.clientRefusedServer("TLS-ALPN-08")))
                         .hint("refuse a ServerHello that selects an ALPN name you did not offer").build(),
                 named("TLS-443-ALPN-NoneSelected", Rule.TLS_ALPN_07).on(ListenerRole.MULTIPLEX_443)
                         .broker(firstConnections(1, "select-no-alpn")).action(ClientTask.Action.CONNECT)
+                        .judge(Judge.ifAlpnOffered(Judge.accepted()))
                         .hint("do not require the server to select an ALPN name (RFC 7301 lets it omit the extension)").build());
     }
 }
