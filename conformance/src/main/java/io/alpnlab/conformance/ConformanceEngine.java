@@ -10,6 +10,7 @@ import io.alpnlab.broker.policy.ConnectionPolicy;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.conformance.CaseResult.Verdict;
+import io.alpnlab.conformance.cases.Attribution;
 import io.alpnlab.conformance.cases.CaseRun;
 import io.alpnlab.conformance.cases.CaseTables;
 import io.alpnlab.conformance.cases.ConformanceCase;
@@ -332,7 +333,7 @@ public final class ConformanceEngine implements AutoCloseable {
             verdict = Verdict.NOT_APPLICABLE;
         } else if (clientSide != null || broker.outcome() == Observation.Outcome.FAIL) {
             // A failure the client brought on by breaking another rule first is that rule's, not this case's.
-            blockedBy = prerequisiteBroken(records, conformanceCase);
+            blockedBy = Attribution.blockedBy(records, conformanceCase);
             verdict = blockedBy != null ? Verdict.BLOCKED : conformanceCase.isAdvisory() ? Verdict.PASS_WITH_WARNINGS : Verdict.FAIL;
         } else if (broker.outcome() == Observation.Outcome.WARN) {
             verdict = Verdict.PASS_WITH_WARNINGS;
@@ -352,43 +353,6 @@ public final class ConformanceEngine implements AutoCloseable {
         }
         return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected, seen, hint,
                 verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration);
-    }
-
-    /**
-     * A prerequisite rule ({@link CaseTables#PREREQUISITES}) other than the case's own that one of its
-     * connections broke: a refusal under it, or a failed check of it. Null when none did.
-     */
-    private static String prerequisiteBroken(List<ConnectionRecord> records, ConformanceCase conformanceCase) {
-        String own = conformanceCase.rule().id();
-        boolean ownRuleBroken = records.stream().anyMatch(record -> record.verdict() != null && own.equals(record.verdict().rule())
-                && record.verdict().outcome() != io.alpnlab.broker.observe.Verdict.Kind.ACCEPTED
-                || record.checks().stream().anyMatch(check -> check.outcome() == io.alpnlab.broker.rules.Outcome.FAIL
-                        && own.equals(check.rule().id())));
-        if (ownRuleBroken) {
-            // The case's own rule broke (the ALPN name offered in wire format, say): whatever followed, that is its failure.
-            return null;
-        }
-        for (ConnectionRecord record : records) {
-            io.alpnlab.broker.observe.Verdict verdict = record.verdict();
-            if (verdict != null && verdict.outcome() != io.alpnlab.broker.observe.Verdict.Kind.ACCEPTED
-                    && isOtherPrerequisite(verdict.rule(), conformanceCase)) {
-                return verdict.rule();
-            }
-            for (var check : record.checks()) {
-                // An MQTT CONNECT on 443 without x-amzn-mqtt-ca fails TLS-ALPN-03; what the client broke is TLS-ALPN-01.
-                String rule = check.rule() == io.alpnlab.broker.rules.Rule.TLS_ALPN_03 ? io.alpnlab.broker.rules.Rule.TLS_ALPN_01.id()
-                        : check.rule().id();
-                if (check.outcome() == io.alpnlab.broker.rules.Outcome.FAIL && isOtherPrerequisite(rule, conformanceCase)) {
-                    return rule;
-                }
-            }
-        }
-        return null;
-    }
-
-    private static boolean isOtherPrerequisite(String ruleId, ConformanceCase conformanceCase) {
-        return ruleId != null && !ruleId.equals(conformanceCase.rule().id())
-                && CaseTables.PREREQUISITES.stream().anyMatch(rule -> rule.id().equals(ruleId));
     }
 
     private static String expectation(ConformanceCase conformanceCase) {

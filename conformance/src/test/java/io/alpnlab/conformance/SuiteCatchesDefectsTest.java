@@ -30,6 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * deliberately defective reference client is caught by the case meant to catch it, for the rule
  * it breaks.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class SuiteCatchesDefectsTest {
 
     @TempDir

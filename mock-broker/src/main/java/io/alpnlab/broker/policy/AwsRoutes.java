@@ -59,9 +59,4 @@ public final class AwsRoutes {
         }
         return fallback;
     }
-
-    /** True when this listener dispatches on ALPN (has rows selected by a name). */
-    public static boolean dispatchesOnAlpn(ListenerRole role) {
-        return ROUTES.stream().anyMatch(route -> route.role() == role && route.alpn() != null);
-    }
 }

@@ -92,13 +92,9 @@ public final class HandshakeDiagnosis {
 
     /**
      * Names the rule behind a client closing the TCP connection during the handshake without an
-     * alert (some stacks refuse a server certificate that way).
+     * alert (some stacks refuse a server certificate that way). {@code maxFragmentLength} is the
+     * client's max_fragment_length code (1..4), or null, to name it when a large chain was refused.
      */
-    public static Refusal explainClientClose(Misbehaviours misbehaviours, boolean serverFlightSent, boolean clientHelloSeen) {
-        return explainClientClose(misbehaviours, serverFlightSent, clientHelloSeen, null);
-    }
-
-    /** As above, for a client whose ClientHello offered max_fragment_length (code 1..4), or null. */
     public static Refusal explainClientClose(Misbehaviours misbehaviours, boolean serverFlightSent, boolean clientHelloSeen,
             Integer maxFragmentLength) {
         if (!clientHelloSeen) {

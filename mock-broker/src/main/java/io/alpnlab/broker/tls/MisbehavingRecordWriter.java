@@ -118,11 +118,6 @@ public final class MisbehavingRecordWriter extends ChannelOutboundHandlerAdapter
     }
 
     @Override
-    public void flush(ChannelHandlerContext ctx) {
-        ctx.flush();
-    }
-
-    @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         if (release != null) {
             release.cancel(false);
