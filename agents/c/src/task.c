@@ -16,9 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* At time scale 1, as the AWS SDKs use them. */
-#define BACKOFF_BASE_MS 1000u
-#define BACKOFF_CAP_MS 30000u
+/* Connect retries at time scale 1: full jitter from backoffAlgorithm's 500 ms base to the AWS SDK v2
+ * MQTT 5 client's 120 s cap, so that the 9 attempts the suite's backoff test needs still grow. */
+#define BACKOFF_BASE_MS 500u
+#define BACKOFF_CAP_MS 120000u
+/* Reconnects after a connection that was up: equal jitter from 2 s, never sooner than the 1 s Device
+ * Advisor requires. */
+#define RECONNECT_BASE_MS 2000u
 #define ACK_TIMEOUT_MS 5000u
 #define TCP_CONNECT_TIMEOUT_MS 5000u
 #define HANDSHAKE_TIMEOUT_MS 15000u
@@ -467,14 +471,18 @@ static void mqtt_disconnect(session *s) {
     session_close(s);
 }
 
-/* Full jitter over an exponential ceiling, as AWS recommends: random in [ceiling/2, ceiling]. */
-static uint32_t backoff_ms(session *s, int attempt) {
-    uint32_t ceiling = BACKOFF_BASE_MS << (attempt < 5 ? attempt : 5);
+/* Retry n (1 for the first) after a failed connect: full jitter, random in [0, base x 2^(n-1)], capped.
+ * After a lost connection (lost = 1 for the first): equal jitter, random in [c/2, c] with c = 2 s x 2^(lost-1). */
+static uint32_t backoff_ms(session *s, int failed_connects, int lost, int after_lost_connection) {
+    int doublings = (after_lost_connection ? lost : failed_connects) - 1;
+    if (doublings < 0) doublings = 0;
+    if (doublings > 10) doublings = 10;
+    uint32_t ceiling = (after_lost_connection ? RECONNECT_BASE_MS : BACKOFF_BASE_MS) << doublings;
     if (ceiling > BACKOFF_CAP_MS) ceiling = BACKOFF_CAP_MS;
     uint32_t random = 0;
     mbedtls_ctr_drbg_random(&s->agent->drbg, (unsigned char *) &random, sizeof random);
-    uint32_t jittered = ceiling / 2 + random % (ceiling / 2 + 1);
-    return scaled(s, jittered);
+    uint32_t floor = after_lost_connection ? ceiling / 2 : 0;
+    return scaled(s, floor + random % (ceiling - floor + 1));
 }
 
 void alpnlab_task_run(alpnlab_agent *agent, const alpnlab_task *task, const alpnlab_reporter *reporter,
@@ -494,10 +502,10 @@ void alpnlab_task_run(alpnlab_agent *agent, const alpnlab_task *task, const alpn
     result->message[0] = '\0';
     result->outcome = OUTCOME_FAILURE;
     uint64_t deadline = alpnlab_now_ms() + task->timeout_ms;
-    int done = 0;
+    int done = 0, failed_connects = 0, lost = 0, last_was_lost = 0;
     for (int attempt = 0; !done && alpnlab_now_ms() < deadline; attempt++) {
         if (attempt > 0) {
-            uint32_t wait = backoff_ms(s, attempt);
+            uint32_t wait = backoff_ms(s, failed_connects, lost, last_was_lost);
             report(reporter, "retry %d in %lu ms", attempt, (unsigned long) wait);
             if (alpnlab_now_ms() + wait >= deadline) break;
             alpnlab_sleep_ms(wait);
@@ -508,7 +516,12 @@ void alpnlab_task_run(alpnlab_agent *agent, const alpnlab_task *task, const alpn
             break;
         }
         if (ret == 0) ret = mqtt_connect(s, deadline);
-        if (ret == 0) {
+        if (ret != 0) {
+            failed_connects++;
+            last_was_lost = 0;
+        } else {
+            /* A connection that got its CONNACK starts the connect backoff afresh. */
+            failed_connects = 0;
             switch (task->action) {
                 case TASK_CONNECT: break;
                 case TASK_PUBLISH: ret = mqtt_publish(s, deadline); break;
@@ -518,6 +531,8 @@ void alpnlab_task_run(alpnlab_agent *agent, const alpnlab_task *task, const alpn
                     if (ret != 0) {
                         snprintf(result->token, sizeof result->token, "CONNECTION_LOST");
                         snprintf(result->message, sizeof result->message, "the connection dropped; reconnecting");
+                        lost++;
+                        last_was_lost = 1;
                     }
                     break;
             }

@@ -4,6 +4,9 @@
  * hostname check through mbedtls_ssl_set_hostname, ALPN through a NULL-terminated array, the
  * device certificate and key. The MQTT part is the handful of packets such a device sends.
  *
+ * Built with -DVERIFY_AFTER_HANDSHAKE it is the other common device pattern: MBEDTLS_SSL_VERIFY_OPTIONAL,
+ * then mbedtls_ssl_get_verify_result after the handshake, and a close_notify when it is not 0.
+ *
  * Process-driver contract: exit 0 success, 1 failure ("TOKEN message" on stderr), 89 unsupported.
  * usage: client ACTION HOST PORT SERVER_NAME ALPN|- CA CERT KEY CLIENT_ID KEEP_ALIVE TOPIC PAYLOAD QOS TIMEOUT_MS
  */
@@ -115,7 +118,11 @@ int main(int argc, char **argv) {
     if ((ret = mbedtls_pk_parse_keyfile(&key, argv[8], NULL)) != 0) fail("CREDENTIALS", argv[8], ret);
     if ((ret = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
             MBEDTLS_SSL_PRESET_DEFAULT)) != 0) fail("CONFIG", "mbedtls_ssl_config_defaults", ret);
+#ifdef VERIFY_AFTER_HANDSHAKE
+    mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
+#else
     mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+#endif
     mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
     mbedtls_ssl_conf_own_cert(&conf, &cert, &key);
     mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
@@ -139,6 +146,19 @@ int main(int argc, char **argv) {
             fail("TLS_HANDSHAKE", "mbedtls_ssl_handshake", ret);
         }
     }
+#ifdef VERIFY_AFTER_HANDSHAKE
+    uint32_t flags = mbedtls_ssl_get_verify_result(&ssl);
+    if (flags != 0) {
+        char reasons[256];
+        mbedtls_x509_crt_verify_info(reasons, sizeof reasons, "", flags);
+        for (char *c = reasons; *c; c++) {
+            if (*c == '\n') *c = ' ';
+        }
+        mbedtls_ssl_close_notify(&ssl);
+        mbedtls_net_free(&net);
+        fail("SERVER_CERTIFICATE_REJECTED", reasons, 0);
+    }
+#endif
 
     unsigned char packet[2048], body[1024];
     size_t n = 0, variable = 0;

@@ -23,6 +23,7 @@ import io.alpnlab.conformance.client.DisabledCases;
 import io.alpnlab.conformance.client.PassiveClient;
 import io.alpnlab.conformance.reference.ReferenceClient;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -321,7 +322,8 @@ public final class ConformanceEngine implements AutoCloseable {
             Duration duration) {
         Observation broker = conformanceCase.judge().judge(new CaseRun(conformanceCase, task, report, records));
         String clientSide = switch (conformanceCase.client()) {
-            case SUCCEED -> report.succeeded() ? null : "the client failed: " + token(report);
+            case SUCCEED -> report.succeeded() ? null : "the client failed: " + token(report)
+                    + ("TIMEOUT".equals(report.errorToken()) ? "; meanwhile the broker saw " + brokerSaw(records) : "");
             case FAIL -> report.succeeded() ? "the client reported success where it must refuse" : null;
             case ANY -> null;
         };
@@ -353,6 +355,23 @@ public final class ConformanceEngine implements AutoCloseable {
         }
         return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected, seen, hint,
                 verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration);
+    }
+
+    /** What the broker recorded, in a line: for a client that timed out, where it stopped. */
+    static String brokerSaw(List<ConnectionRecord> records) {
+        if (records.isEmpty()) {
+            return "no connection at all";
+        }
+        List<String> connections = new ArrayList<>();
+        for (ConnectionRecord record : records.subList(Math.max(0, records.size() - 3), records.size())) {
+            String packets = record.mqtt() == null ? "no MQTT" : record.mqtt().packets().stream()
+                    .map(packet -> packet.direction() + " " + packet.type()).collect(java.util.stream.Collectors.joining(", "));
+            connections.add("connection " + record.id() + ": " + (record.handshakeMillis() == null ? "TLS not completed"
+                    : "TLS completed") + ", " + (packets.isEmpty() ? "no MQTT packet" : packets) + ", then "
+                    + (record.closedAt() == null ? "still open" : record.verdict().outcome().name().toLowerCase(Locale.ROOT)
+                            .replace('_', ' ') + (record.verdict().rule() == null ? "" : " (" + record.verdict().rule() + ")")));
+        }
+        return (records.size() > 3 ? records.size() + " connections, the last 3: " : "") + String.join("; ", connections);
     }
 
     private static String expectation(ConformanceCase conformanceCase) {

@@ -40,7 +40,8 @@ public record ConformanceSettings(String client, String target, List<String> inc
         KEYS.put("target", new String[] {"", "device agent host[:port] (-Dtarget= is the short form)"});
         KEYS.put("include", new String[] {"", "case ID globs to run, comma-separated"});
         KEYS.put("exclude", new String[] {"", "case ID globs to skip, comma-separated"});
-        KEYS.put("case-timeout-ms", new String[] {"120000", "hard limit of one case"});
+        // Room for a real-time backoff case: 9 attempts of full jitter from 1 s take up to 255 s, plus CONNACK time-outs.
+        KEYS.put("case-timeout-ms", new String[] {"420000", "hard limit of one case"});
         KEYS.put("time-scale", new String[] {"0.05", "factor on protocol times for clients that scale their timers"});
         KEYS.put("real-time", new String[] {"false", "run time-dependent cases in real time for clients that cannot scale"});
         KEYS.put("allow-unsupported", new String[] {"false", "let 'not supported' cases pass the run"});

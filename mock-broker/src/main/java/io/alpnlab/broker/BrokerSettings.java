@@ -67,6 +67,8 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
                 + " honour (RFC 6066, as other brokers do)"});
         keys.put("alpn-8883", new String[] {"no-echo", "x-amzn-mqtt-ca offered on 8883: no-echo (none selected; unverified"
                 + " at AWS) or echo (selected)"});
+        keys.put("client-cert-expiry", new String[] {"refuse", "a device certificate outside its validity: refuse (as X.509"
+                + " verifiers do; unverified at AWS) or accept (with a warning)"});
         keys.put("misbehave", new String[] {"", "misbehaviours for every connection, comma-separated"});
         keys.put("upstream", new String[] {"", "mqtt://host:port of an existing broker instead of the embedded Moquette"});
         keys.put("event-log", new String[] {"", "JSON-lines file to append every connection record to"});

@@ -6,6 +6,7 @@ import static io.alpnlab.broker.testing.Openssl.sClient;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alpnlab.broker.observe.ConnectionRecord;
@@ -236,15 +237,30 @@ class OpensslFrontDoorTest extends SharedBrokerTest {
         }
     }
 
+    /**
+     * AWS refuses an RSA 1024 certificate at registration (TLS-CERT-04), so at connect such a device is
+     * unregistered: refused where the registry check refuses, after the handshake by default, with the
+     * weak key named as the cause.
+     */
     @Test
-    void rsa_1024_device_key_is_refused() {
-        fixture.broker().registry().register(fixture.broker().pki()
-                .device(DeviceCertificateVariant.WEAK_KEY, KeyType.RSA_2048).leaf(), DeviceStatus.ACTIVE);
-        sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-servername", E, "-tls1_2", "-cipher", "DEFAULT@SECLEVEL=0"},
-                device("device-weak-key")));
+    void rsa_1024_device_key_cannot_be_registered_and_is_refused_as_unregistered() {
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> fixture.broker().registry()
+                .register(fixture.broker().pki().device(DeviceCertificateVariant.WEAK_KEY, KeyType.RSA_2048).leaf(),
+                        DeviceStatus.ACTIVE));
+        assertTrue(refused.getMessage().contains("TLS-CERT-04"), refused.getMessage());
+        String[] weak = concat(new String[] {"-servername", E, "-tls1_2", "-cipher", "DEFAULT@SECLEVEL=0"}, device("device-weak-key"));
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883), weak);
+        assertTrue(client.stdout().contains("CertificateRequest"), "the handshake completes: " + client);
         ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
-        assertEquals("TLS-CERT-04", record.verdict().rule());
-        assertEquals("bad_certificate", record.verdict().alert());
+        assertEquals(Outcome.FAIL, record.check("TLS-CERT-04").orElseThrow().outcome());
+        assertEquals("UNREGISTERED", record.clientCertificate().registryStatus());
+
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).with(Profile.RegistryCheck.IN_HANDSHAKE));
+        sClient(port(ListenerRole.MQTT_8883), weak);
+        ConnectionRecord inHandshake = fixture.awaitRecord(later -> later.id() > record.id()
+                && later.listener().equals(ListenerRole.MQTT_8883.roleName()));
+        assertEquals("TLS-CERT-04", inHandshake.verdict().rule(), inHandshake.verdict().toString());
+        assertEquals("certificate_unknown", inHandshake.verdict().alert());
     }
 
     @Test

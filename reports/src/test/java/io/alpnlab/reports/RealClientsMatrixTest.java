@@ -69,7 +69,8 @@ class RealClientsMatrixTest {
                 client("paho-java", PahoJavaClient::new, null, null),
                 client("mqttjs", () -> ProcessClient.load("src/test/resources/clients/mqttjs-alpn.json"), "node", "nodejs"),
                 client("mqttjs-no-alpn", () -> ProcessClient.load("src/test/resources/clients/mqttjs-noalpn.json"), "node", "nodejs"),
-                client("mbedtls-c", RealClientsMatrixTest::mbedtlsClient, "gcc", "gcc libmbedtls-dev"));
+                client("mbedtls-c", RealClientsMatrixTest::mbedtlsClient, "gcc", "gcc libmbedtls-dev"),
+                client("mbedtls-c-late-verify", RealClientsMatrixTest::mbedtlsLateVerifyClient, "gcc", "gcc libmbedtls-dev"));
     }
 
     private static Arguments client(String id, Supplier<ClientUnderTest> factory, String program, String debianPackages) {
@@ -133,11 +134,24 @@ class RealClientsMatrixTest {
     }
 
     private static ClientUnderTest mbedtlsClient() {
-        Path binary = Path.of("target", "mbedtls-client");
-        RealPeer.Result build = RealPeer.run(Duration.ofMinutes(1), List.of("gcc", "-O1", "-Wall", "-o", binary.toString(),
-                "-I../agents/c/src", "src/test/clients/mbedtls/client.c", "../agents/c/src/mqtt_wire.c", "-lmbedtls", "-lmbedx509", "-lmbedcrypto"));
-        assertEquals(0, build.exitCode(), "the mbedTLS client must build (apt-get install libmbedtls-dev):\n" + build);
+        buildMbedtlsClient("mbedtls-client");
         return ProcessClient.load("src/test/resources/clients/mbedtls.json");
+    }
+
+    /** The same client checking the server after the handshake (VERIFY_OPTIONAL, then the flags), as many devices do. */
+    private static ClientUnderTest mbedtlsLateVerifyClient() {
+        buildMbedtlsClient("mbedtls-client-late-verify", "-DVERIFY_AFTER_HANDSHAKE");
+        return ProcessClient.load("src/test/resources/clients/mbedtls-late-verify.json");
+    }
+
+    private static void buildMbedtlsClient(String name, String... defines) {
+        List<String> command = new ArrayList<>(List.of("gcc", "-O1", "-Wall", "-o", Path.of("target", name).toString(),
+                "-I../agents/c/src"));
+        command.addAll(List.of(defines));
+        command.addAll(List.of("src/test/clients/mbedtls/client.c", "../agents/c/src/mqtt_wire.c", "-lmbedtls", "-lmbedx509",
+                "-lmbedcrypto"));
+        RealPeer.Result build = RealPeer.run(Duration.ofMinutes(1), command);
+        assertEquals(0, build.exitCode(), "the mbedTLS client must build (apt-get install libmbedtls-dev):\n" + build);
     }
 
     private static void requireNodeModules() {

@@ -7,6 +7,8 @@ import io.alpnlab.broker.rules.Outcome;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Judges the broker's side of a case. Common judges are here as factories; tables combine them.
@@ -125,7 +127,10 @@ public interface Judge {
 
     /**
      * The client refused a defective server chain: the first connection ended in the handshake, by
-     * the client, under the verification rule. A completed handshake is the security hole.
+     * the client, under the verification rule. A client that completed the handshake and then closed
+     * without a byte of MQTT (Paho C's X509_check_host after the handshake, mbedTLS's VERIFY_OPTIONAL
+     * with a flags check) did refuse the impostor, late: it passes with warnings, since its device
+     * certificate already went to that server. A client that spoke MQTT to it has the security hole.
      */
     static Judge clientRefusedServer(String ruleId) {
         return run -> {
@@ -134,8 +139,18 @@ public interface Judge {
                 return noConnection();
             }
             if (record.verdict().outcome() == Verdict.Kind.ACCEPTED || record.handshakeMillis() != null) {
-                return Observation.fail("the client aborts the handshake", "the client completed the handshake: it does not"
-                        + " verify the server, a security hole");
+                boolean spokeMqtt = record.mqtt() != null && record.mqtt().packets().stream()
+                        .anyMatch(packet -> "in".equals(packet.direction()));
+                boolean closedItself = record.verdict().outcome() == Verdict.Kind.ACCEPTED || record.alerts().stream()
+                        .anyMatch(alert -> "received".equals(alert.direction()) && "close_notify".equals(alert.description()));
+                if (!spokeMqtt && closedItself) {
+                    return Observation.warn("the client aborts the handshake", "the client completed the handshake (its device"
+                            + " certificate went to the impostor) and then closed without sending MQTT: it checks the server"
+                            + " after the handshake, not during it");
+                }
+                return Observation.fail("the client aborts the handshake", "the client completed the handshake and "
+                        + (spokeMqtt ? "sent MQTT to a server it should not trust" : "kept the connection open")
+                        + ": it does not verify the server, a security hole");
             }
             boolean byClient = record.verdict().outcome() == Verdict.Kind.ABORTED_BY_CLIENT
                     || record.verdict().outcome() == Verdict.Kind.CLOSED_BY_CLIENT;
@@ -173,6 +188,47 @@ public interface Judge {
         };
     }
 
+    /** Device Advisor's shortest reconnect delay after a server disconnect, at time scale 1. */
+    long LEAST_RECONNECT_DELAY_MILLIS = 1_000;
+
+    /**
+     * Device Advisor's reconnect tests: the client reconnects after each of the broker's
+     * {@code disconnects}, never sooner than 1 s (scaled) after it; over four or more, the delays grow:
+     * the longest of the last two is at least twice the longest of the first two (a test on the
+     * envelope, so jitter within each delay does not matter).
+     */
+    static Judge reconnectsWithBackoff(int disconnects) {
+        return run -> {
+            List<ConnectionRecord> connections = run.records();
+            String expected = disconnects == 1 ? "a reconnect no sooner than 1 s after the server's disconnect"
+                    : "a reconnect after each of " + disconnects + " disconnects, each no sooner than 1 s, the delays growing";
+            List<Long> delays = new ArrayList<>();
+            for (int i = 1; i < connections.size() && i <= disconnects; i++) {
+                delays.add(Duration.between(connections.get(i - 1).closedAt(), connections.get(i).openedAt()).toMillis());
+            }
+            String seen = connections.size() + " connection(s), reconnect delays (ms) " + delays;
+            if (delays.size() < disconnects) {
+                return Observation.fail(expected, seen + ": no reconnect after disconnect " + (delays.size() + 1));
+            }
+            long least = Math.max(1, Math.round(LEAST_RECONNECT_DELAY_MILLIS * run.task().timeScale()));
+            for (int i = 0; i < delays.size(); i++) {
+                if (delays.get(i) < least) {
+                    return Observation.fail(expected, seen + ": reconnect " + (i + 1) + " came sooner than " + least + " ms (1 s"
+                            + (run.task().timeScale() == 1.0 ? "" : " scaled") + ")");
+                }
+            }
+            if (disconnects >= 4) {
+                long early = Math.max(delays.get(0), delays.get(1));
+                long late = Math.max(delays.get(delays.size() - 2), delays.get(delays.size() - 1));
+                if (late < 2 * early) {
+                    return Observation.fail(expected, seen + ": the delays do not grow (the last two reach " + late + " ms, under"
+                            + " twice the first two's " + early + " ms)");
+                }
+            }
+            return Observation.pass(expected, seen);
+        };
+    }
+
     /**
      * The client noticed the dead connection itself: the first connection was not closed by the
      * broker's keep-alive deadline (1.5 x keep-alive), and a new one followed.
@@ -192,55 +248,92 @@ public interface Judge {
         };
     }
 
-    /** A PUBLISH or SUBSCRIBE was sent again after the first went unacknowledged. */
-    static Judge resent(String packetType) {
+    /**
+     * Device Advisor's retry test: the unacknowledged PUBLISH or SUBSCRIBE is sent again on the same
+     * connection under the same packet identifier. The DUP flag is not required (AWS documents it as
+     * unsupported). A resend that waits for a new connection works with AWS (MQTT 5 allows resends only
+     * then) but fails Device Advisor's test, so it is a warning; one under a new identifier is a second
+     * message, not a retry.
+     */
+    static Judge resentOnSameConnection(String packetType) {
         return run -> {
-            List<String> sent = new ArrayList<>();
-            for (ConnectionRecord record : run.mqttConnections()) {
-                record.mqtt().packets().stream().filter(packet -> packet.direction().equals("in") && packet.type().equals(packetType))
-                        .forEach(packet -> sent.add(packet.detail()));
+            String expected = packetType + " sent again on the same connection under the same packet identifier";
+            List<ConnectionRecord> connections = run.mqttConnections();
+            List<List<Integer>> idsByConnection = new ArrayList<>();
+            for (ConnectionRecord record : connections) {
+                idsByConnection.add(record.mqtt().packets().stream()
+                        .filter(packet -> packet.direction().equals("in") && packet.type().equals(packetType))
+                        .map(packet -> packetId(packet.detail())).toList());
             }
-            return sent.size() >= 2
-                    ? Observation.pass(packetType + " sent again when unacknowledged", sent.size() + " times: " + sent)
-                    : Observation.fail(packetType + " sent again when unacknowledged", sent.size() + " time(s): " + sent);
+            int firstConnection = 0;
+            while (firstConnection < idsByConnection.size() && idsByConnection.get(firstConnection).isEmpty()) {
+                firstConnection++;
+            }
+            if (firstConnection == idsByConnection.size()) {
+                return Observation.fail(expected, "no " + packetType + " at all on " + connections.size() + " connection(s)");
+            }
+            List<Integer> ids = idsByConnection.get(firstConnection);
+            int firstId = ids.get(0);
+            long sameId = ids.stream().filter(id -> id == firstId).count();
+            String seen = "connection " + (firstConnection + 1) + " carried " + packetType + " id(s) " + ids;
+            if (sameId >= 2) {
+                return Observation.pass(expected, seen);
+            }
+            if (ids.size() >= 2) {
+                return Observation.fail(expected, seen + ": resent under a new identifier, which AWS takes as a second message");
+            }
+            boolean later = idsByConnection.stream().skip(firstConnection + 1L).anyMatch(idsOnConnection -> !idsOnConnection.isEmpty());
+            return later
+                    ? Observation.warn(expected, seen + " once, then again only on a new connection: AWS accepts that, Device"
+                            + " Advisor's retry test does not")
+                    : Observation.fail(expected, seen + " once and never again, on " + connections.size() + " connection(s)");
         };
     }
+
+    /** The {@code id=} of a packet's recorded detail, -1 when it has none. */
+    private static int packetId(String detail) {
+        Matcher matcher = PACKET_ID.matcher(detail);
+        return matcher.find() ? Integer.parseInt(matcher.group(1)) : -1;
+    }
+
+    Pattern PACKET_ID = Pattern.compile("\\bid=(\\d+)");
+
+    /** Device Advisor's least number of connection attempts for a backoff test. */
+    int LEAST_ATTEMPTS = 5;
 
     /**
-     * Reconnect intervals grow (exponential backoff) and are not all identical (jitter). The first
-     * {@code refused} connections were refused by the broker; their opening times are compared.
+     * The client backs off exponentially with jitter ({@link BackoffShape}) across the first
+     * {@code refused} connections, which the broker refused; the gaps run from one attempt's close to
+     * the next one's opening.
      */
     static Judge backoff(int refused) {
+        if (refused < BackoffShape.GAPS) {
+            throw new IllegalArgumentException("the backoff test needs " + BackoffShape.GAPS + " refused connections");
+        }
         return run -> {
             List<ConnectionRecord> attempts = run.records();
-            if (attempts.size() < refused + 1) {
-                return Observation.fail("at least " + (refused + 1) + " connection attempts", attempts.size()
-                        + " attempt(s): the client gave up or did not retry");
-            }
             List<Long> gaps = new ArrayList<>();
-            for (int i = 1; i <= refused && i < attempts.size(); i++) {
+            for (int i = 1; i < attempts.size() && i <= refused; i++) {
                 gaps.add(Duration.between(attempts.get(i - 1).closedAt(), attempts.get(i).openedAt()).toMillis());
             }
-            String observed = "gaps between attempts (ms): " + gaps;
-            long first = gaps.get(0);
-            long last = gaps.get(gaps.size() - 1);
-            boolean grows = last >= Math.max(2 * first, first + 2);
-            boolean jitter = gaps.stream().distinct().count() > 1 && !isExactDoubling(gaps);
-            if (!grows) {
-                return Observation.fail("exponential backoff (gaps grow)", observed);
+            String observed = attempts.size() + " attempts, gaps (ms) " + gaps;
+            if (attempts.size() < LEAST_ATTEMPTS) {
+                return Observation.fail("at least " + LEAST_ATTEMPTS + " connection attempts, retrying until connected (AWS SDKs never"
+                        + " give up)", observed + ": the client gave up or did not retry");
             }
-            return jitter ? Observation.pass("exponential backoff with jitter", observed)
-                    : Observation.warn("exponential backoff with jitter", observed + " (no jitter: every client retries in step)");
+            if (gaps.size() < BackoffShape.GAPS) {
+                return Observation.warn((BackoffShape.GAPS + 1) + " attempts to judge the backoff's shape", observed
+                        + ": the client stopped retrying, or the case's time ran out, before the shape could be judged");
+            }
+            BackoffShape shape = BackoffShape.of(gaps, run.task().timeScale());
+            String seen = observed + "; " + shape.reason();
+            return switch (shape.shape()) {
+                case JITTERED_EXPONENTIAL -> Observation.pass("exponential backoff with jitter", seen);
+                case EXPONENTIAL_WITHOUT_JITTER -> Observation.warn("exponential backoff with jitter", seen);
+                case NOT_GROWING, IMMEDIATE -> Observation.fail("exponential backoff with jitter, not constant, linear or"
+                        + " immediate retries", seen);
+            };
         };
-    }
-
-    private static boolean isExactDoubling(List<Long> gaps) {
-        for (int i = 1; i < gaps.size(); i++) {
-            if (Math.abs(gaps.get(i) - 2 * gaps.get(i - 1)) > 3) {
-                return false;
-            }
-        }
-        return true;
     }
 
     static String describe(Verdict verdict) {

@@ -19,6 +19,18 @@ import java.util.List;
  */
 public final class MqttCases {
 
+    /**
+     * How many times the repeated-disconnect case closes the client's connection (Device Advisor: 5 to
+     * 10). Its budget covers 5 reconnects of a backoff from 2 s: 2 + 4 + 8 + 16 + 32 s and the time
+     * connected.
+     */
+    static final int REPEATED_DISCONNECTS = 5;
+    /**
+     * Time for {@value BackoffShape#GAPS} backoff gaps at time scale 1: the AWS SDKs' full jitter from
+     * 1 s takes at most 255 s (1 + 2 + ... + 128), 128 s on average.
+     */
+    static final Duration BACKOFF_BUDGET = Duration.ofSeconds(300);
+
     private MqttCases() {
     }
 
@@ -48,14 +60,15 @@ public final class MqttCases {
                         .hint("send nothing after CONNECT until the CONNACK arrives; AWS closes the connection otherwise")
                         .assuming("the CONNACK is withheld on the first connection only").build(),
                 named("MQTT-Publish-RetryWithoutPuback", Rule.CLIENT_RETRY_02).broker(firstConnections(1, "withhold-puback"))
-                        .qos(1).needs(SCALED_TIME).budget(Duration.ofSeconds(40)).judge(Judge.resent("PUBLISH"))
-                        .hint("resend a QoS 1 PUBLISH (DUP set) when no PUBACK comes, on the same or the next connection")
+                        .qos(1).needs(SCALED_TIME).budget(Duration.ofSeconds(40)).judge(Judge.resentOnSameConnection("PUBLISH"))
+                        .hint("resend a QoS 1 PUBLISH with the same packet identifier on the same connection when no PUBACK comes"
+                                + " (the DUP flag is optional: AWS does not use it)")
                         .assuming("the first PUBACK of the first connection is withheld; a resend within the budget passes")
                         .build(),
                 named("MQTT-Subscribe-RetryWithoutSuback", Rule.CLIENT_RETRY_02).broker(firstConnections(1, "withhold-suback"))
                         .action(ClientTask.Action.SUBSCRIBE).needs(SCALED_TIME).budget(Duration.ofSeconds(40))
-                        .judge(Judge.resent("SUBSCRIBE"))
-                        .hint("resend a SUBSCRIBE when no SUBACK comes")
+                        .judge(Judge.resentOnSameConnection("SUBSCRIBE"))
+                        .hint("resend a SUBSCRIBE with the same packet identifier on the same connection when no SUBACK comes")
                         .assuming("the first SUBACK of the first connection is withheld").build(),
                 named("MQTT-KeepAlive-PingInTime", Rule.CLIENT_KA_01).action(ClientTask.Action.STAY_CONNECTED)
                         .needs(SCALED_TIME).budget(Duration.ofSeconds(100))
@@ -69,19 +82,29 @@ public final class MqttCases {
                         .assuming("PINGRESP is withheld on the first connection; a reconnect within the budget passes").build(),
                 named("MQTT-Reconnect-AfterServerDisconnect", Rule.CLIENT_RECONNECT_01)
                         .broker(firstConnections(1, "disconnect-after=300")).action(ClientTask.Action.STAY_CONNECTED)
-                        .needs(SCALED_TIME).budget(Duration.ofSeconds(40)).judge(Judge.reconnected(2))
-                        .hint("reconnect (with backoff) when the server closes the connection")
+                        .needs(SCALED_TIME).budget(Duration.ofSeconds(40)).judge(Judge.reconnectsWithBackoff(1))
+                        .hint("reconnect when the server closes the connection, waiting at least 1 s first")
                         .assuming("the server closes the first connection 300 ms after CONNACK").build(),
-                named("MQTT-Backoff-Refused", Rule.CLIENT_RETRY_01).broker(everyConnection("refuse-first-connections=4"))
-                        .action(ClientTask.Action.CONNECT).needs(SCALED_TIME, PASSIVE).budget(Duration.ofSeconds(90))
-                        .judge(Judge.backoff(4))
-                        .hint("retry with exponential backoff and jitter (AWS SDKs: 1 s doubling to 30 s, full jitter)")
-                        .assuming("the first 4 CONNECTs are closed without CONNACK").build(),
-                named("MQTT-Backoff-NoConnack", Rule.CLIENT_RETRY_01).broker(firstConnections(3, "withhold-connack"))
-                        .action(ClientTask.Action.CONNECT).needs(SCALED_TIME).budget(Duration.ofSeconds(120))
-                        .judge(Judge.backoff(3))
+                named("MQTT-Reconnect-Repeated", Rule.CLIENT_RECONNECT_01)
+                        .broker(firstConnections(REPEATED_DISCONNECTS, "disconnect-after=300")).action(ClientTask.Action.STAY_CONNECTED)
+                        .needs(SCALED_TIME).budget(Duration.ofSeconds(120)).judge(Judge.reconnectsWithBackoff(REPEATED_DISCONNECTS))
+                        .hint("back off between reconnects: at least 1 s, growing (exponentially, with jitter) while the server"
+                                + " keeps closing the connection")
+                        .assuming("the server closes each of the first " + REPEATED_DISCONNECTS + " connections 300 ms after CONNACK")
+                        .build(),
+                named("MQTT-Backoff-Refused", Rule.CLIENT_RETRY_01)
+                        .broker(everyConnection("refuse-first-connections=" + BackoffShape.GAPS))
+                        .action(ClientTask.Action.CONNECT).needs(SCALED_TIME, PASSIVE).budget(BACKOFF_BUDGET)
+                        .judge(Judge.backoff(BackoffShape.GAPS))
+                        .hint("retry with exponential backoff and jitter (AWS SDKs: 1 s doubling to 120 s, full jitter), and keep"
+                                + " retrying")
+                        .assuming("the first " + BackoffShape.GAPS + " CONNECTs are closed without CONNACK; the gaps are judged by the"
+                                + " test in docs/RULES.md (CLIENT-RETRY-01)").build(),
+                named("MQTT-Backoff-NoConnack", Rule.CLIENT_RETRY_01).broker(firstConnections(BackoffShape.GAPS, "withhold-connack"))
+                        .action(ClientTask.Action.CONNECT).needs(SCALED_TIME).budget(BACKOFF_BUDGET.plus(Duration.ofSeconds(90)))
+                        .judge(Judge.backoff(BackoffShape.GAPS))
                         .hint("give up waiting for a CONNACK after a timeout, then retry with exponential backoff and jitter")
-                        .assuming("no CONNACK on the first 3 connections").build(),
+                        .assuming("no CONNACK on the first " + BackoffShape.GAPS + " connections").build(),
                 named("MQTT-PersistentSession-Resume", Rule.MQTT_SESS_01).action(ClientTask.Action.SUBSCRIBE)
                         .needs(TWO_RUNS).budget(Duration.ofSeconds(20))
                         .judge(run -> {

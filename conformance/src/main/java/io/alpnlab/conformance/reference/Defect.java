@@ -22,10 +22,16 @@ public enum Defect implements Named {
     QOS2,
     /** If on, causes reconnects to follow each other almost immediately. */
     NO_BACKOFF,
+    /** If on, causes every retry to wait the same second (no growth), as many hand-written retry loops do. */
+    CONSTANT_BACKOFF,
+    /** If on, causes retry n to wait n seconds: growing, but linearly, which Device Advisor fails. */
+    LINEAR_BACKOFF,
     /** If on, causes a PUBLISH to be sent right after CONNECT, before the CONNACK. */
     PUBLISH_BEFORE_CONNACK,
     /** If on, causes a QoS 1 PUBLISH without PUBACK to be given up, not resent. */
     NO_PUBLISH_RETRY,
+    /** If on, causes a QoS 1 PUBLISH without PUBACK to be resent under a new packet identifier. */
+    RETRY_UNDER_NEW_PACKET_ID,
     /** If on, causes a SUBSCRIBE without SUBACK to be given up, not resent. */
     NO_SUBSCRIBE_RETRY,
     /** If on, causes no PINGREQ ever to be sent. */

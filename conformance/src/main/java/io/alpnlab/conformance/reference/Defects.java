@@ -77,12 +77,24 @@ public record Defects(Set<Defect> on, Integer keepAliveSeconds) {
         return has(Defect.NO_BACKOFF);
     }
 
+    public boolean constantBackoff() {
+        return has(Defect.CONSTANT_BACKOFF);
+    }
+
+    public boolean linearBackoff() {
+        return has(Defect.LINEAR_BACKOFF);
+    }
+
     public boolean publishBeforeConnack() {
         return has(Defect.PUBLISH_BEFORE_CONNACK);
     }
 
     public boolean noPublishRetry() {
         return has(Defect.NO_PUBLISH_RETRY);
+    }
+
+    public boolean retryUnderNewPacketId() {
+        return has(Defect.RETRY_UNDER_NEW_PACKET_ID);
     }
 
     public boolean noSubscribeRetry() {

@@ -57,15 +57,26 @@ import javax.net.ssl.X509TrustManager;
 /**
  * The bundled reference client: MQTT 3.1.1 over the JDK's TLS, written to do everything AWS IoT
  * Core expects (SNI with the endpoint name, the ALPN name it is given, server verification,
- * exponential backoff with full jitter, QoS 1 and SUBSCRIBE retries, keep-alive with a PINGRESP
+ * exponential backoff with jitter, QoS 1 and SUBSCRIBE retries, keep-alive with a PINGRESP
  * check). Each {@link Defects} flag breaks one of those on purpose, so the suite can prove that the
  * case meant to catch it does.
  */
 public final class ReferenceClient implements ClientUnderTest {
 
-    /** Backoff base and cap at time scale 1, as the AWS SDKs use them. */
-    static final Duration BACKOFF_BASE = Duration.ofSeconds(1);
-    static final Duration BACKOFF_CAP = Duration.ofSeconds(30);
+    /**
+     * Connect retries: full jitter, a delay in [0, base x 2^n] (the AWS SDKs' and FreeRTOS
+     * backoffAlgorithm's way, and the hardest shape for the suite to judge). The base is the
+     * backoffAlgorithm demos' 500 ms rather than the SDKs' 1 s, which halves the suite's time; the cap
+     * is the SDK v2 MQTT 5 client's 120 s, so 9 attempts still grow.
+     */
+    static final Duration BACKOFF_BASE = Duration.ofMillis(500);
+    static final Duration BACKOFF_CAP = Duration.ofSeconds(120);
+    /**
+     * Reconnects after a connection that was up: equal jitter, a delay in [b x 2^n / 2, b x 2^n] with
+     * b = 2 s, so that no reconnect comes sooner than the 1 s Device Advisor requires, and each
+     * successive one later.
+     */
+    static final Duration RECONNECT_BASE = Duration.ofSeconds(2);
     /** How long to wait for a PUBACK, SUBACK or PINGRESP before acting, at time scale 1. */
     static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
 
@@ -120,12 +131,17 @@ public final class ReferenceClient implements ClientUnderTest {
         String lastError = "NO_ATTEMPT";
         String lastMessage = "";
         int attempt = 0;
+        int failedConnects = 0;
+        int lostConnections = 0;
+        boolean lastWasLost = false;
         List<String> received = new ArrayList<>();
         boolean done = false;
         while (!done && System.nanoTime() < deadline) {
             if (attempt > 0) {
-                Duration wait = backoff(attempt, task.timeScale());
-                log.append("retry ").append(attempt).append(" in ").append(wait.toMillis()).append(" ms\n");
+                Duration wait = lastWasLost ? reconnectDelay(lostConnections, task.timeScale())
+                        : backoff(failedConnects, task.timeScale());
+                log.append(lastWasLost ? "reconnect " : "retry ").append(attempt).append(" in ").append(wait.toMillis())
+                        .append(" ms\n");
                 if (System.nanoTime() + wait.toNanos() >= deadline) {
                     break;
                 }
@@ -139,6 +155,8 @@ public final class ReferenceClient implements ClientUnderTest {
                     throw new ClientFailure("CONNACK_REFUSED", "CONNACK " + connack.variableHeader().connectReturnCode());
                 }
                 log.append("connected, session present ").append(connack.variableHeader().isSessionPresent()).append('\n');
+                // A connection that got its CONNACK starts the connect backoff afresh.
+                failedConnects = 0;
                 done = switch (task.action()) {
                     case CONNECT -> true;
                     case PUBLISH -> session.publish(deadline);
@@ -149,12 +167,16 @@ public final class ReferenceClient implements ClientUnderTest {
                     lastError = "CONNECTION_LOST";
                     lastMessage = "the connection dropped; reconnecting";
                     session.close();
+                    lostConnections++;
+                    lastWasLost = true;
                     continue;
                 }
                 session.disconnect();
             } catch (ClientFailure failure) {
                 lastError = failure.token;
                 lastMessage = failure.getMessage();
+                failedConnects++;
+                lastWasLost = false;
                 log.append("attempt ").append(attempt).append(" failed: ").append(failure.token).append(' ')
                         .append(failure.getMessage()).append('\n');
                 if (session != null) {
@@ -175,14 +197,41 @@ public final class ReferenceClient implements ClientUnderTest {
         return ClientReport.failure(lastError, lastMessage, log.toString(), elapsed(start));
     }
 
-    /** Exponential backoff with full jitter (AWS's recommendation): random in [0, min(cap, base x 2^attempt)]. */
-    Duration backoff(int attempt, double scale) {
+    /** The wait before connect retry {@code retry} (1 for the first): full jitter, or a defect's shape. */
+    Duration backoff(int retry, double scale) {
+        Duration defective = defectiveDelay(retry, scale);
+        if (defective != null) {
+            return defective;
+        }
+        long ceiling = Math.min(BACKOFF_CAP.toMillis(), BACKOFF_BASE.toMillis() << Math.min(Math.max(0, retry - 1), 20));
+        return scaledMillis(ThreadLocalRandom.current().nextLong(0, ceiling + 1), scale);
+    }
+
+    /** The wait before reconnect {@code lost} (1 after the first lost connection): equal jitter from 1 s. */
+    Duration reconnectDelay(int lost, double scale) {
+        Duration defective = defectiveDelay(lost, scale);
+        if (defective != null) {
+            return defective;
+        }
+        long ceiling = Math.min(BACKOFF_CAP.toMillis(), RECONNECT_BASE.toMillis() << Math.min(Math.max(0, lost - 1), 20));
+        return scaledMillis(ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1), scale);
+    }
+
+    private Duration defectiveDelay(int retry, double scale) {
         if (defects.noBackoff()) {
             return Duration.ofMillis(5);
         }
-        long ceiling = Math.min(BACKOFF_CAP.toMillis(), BACKOFF_BASE.toMillis() << Math.min(attempt, 20));
-        long jittered = ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
-        return Duration.ofMillis(Math.max(1, (long) (jittered * scale)));
+        if (defects.constantBackoff()) {
+            return scaledMillis(1_000, scale);
+        }
+        if (defects.linearBackoff()) {
+            return scaledMillis(1_000L * Math.max(1, retry), scale);
+        }
+        return null;
+    }
+
+    private static Duration scaledMillis(long millis, double scale) {
+        return Duration.ofMillis(Math.max(1, (long) (millis * scale)));
     }
 
     private static Duration elapsed(long start) {
@@ -376,6 +425,10 @@ public final class ReferenceClient implements ClientUnderTest {
                 if (defects.noPublishRetry() || System.nanoTime() >= deadline) {
                     // The defective client gives the message up for good: no resend, no reconnect for it.
                     throw new ClientFailure("NO_PUBACK", "no " + ack + " for packet " + packetId, defects.noPublishRetry());
+                }
+                if (defects.retryUnderNewPacketId()) {
+                    // The defect: the broker sees a second message, not a retry of the first.
+                    packetId = nextPacketId++;
                 }
                 log.append("no ").append(ack).append(" for ").append(packetId).append(", resending with DUP\n");
                 duplicate = true;

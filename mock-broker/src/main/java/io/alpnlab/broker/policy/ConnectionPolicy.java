@@ -24,7 +24,8 @@ public final class ConnectionPolicy {
     static final String ALPN_MQTT_X509_LENGTH_PREFIXED = "\\x0ex-amzn-mqtt-ca";
 
     private static final Pattern IP_LITERAL = Pattern.compile("^(\\d{1,3}(\\.\\d{1,3}){3}|\\[?[0-9a-fA-F:]+\\]?)$");
-    private static final int MINIMUM_RSA_BITS = 2048;
+    /** AWS: RSA device keys of at least 2048 bits (X.509 client certificates page). */
+    public static final int MINIMUM_RSA_BITS = 2048;
 
     private ConnectionPolicy() {
     }
@@ -209,20 +210,33 @@ public final class ConnectionPolicy {
         }
         checks.add(Check.pass(Rule.TLS_CERT_02, "client certificate " + certificate.subject() + " presented"));
         if (certificate.keyAlgorithm().equals("RSA") && certificate.keyBits() < MINIMUM_RSA_BITS) {
-            String detail = "client certificate has an RSA " + certificate.keyBits() + "-bit key; AWS requires at least "
-                    + MINIMUM_RSA_BITS + " bits";
+            // AWS refuses such a certificate at registration, so at connect it is simply unregistered: it is
+            // refused where the registry check refuses (TLS-CERT-03's switch), for this root cause.
+            String detail = "client certificate has an RSA " + certificate.keyBits() + "-bit key; AWS refuses to register RSA"
+                    + " keys under " + MINIMUM_RSA_BITS + " bits, so such a device is unregistered; make a 2048-bit RSA or a"
+                    + " P-256 key";
             checks.add(Check.fail(Rule.TLS_CERT_04, detail));
-            return new CertificateDecision(checks, new Refusal(Rule.TLS_CERT_04, AlertDescription.bad_certificate, detail), null);
+            if (profile.registryCheck() == Profile.RegistryCheck.IN_HANDSHAKE) {
+                return new CertificateDecision(checks,
+                        new Refusal(Rule.TLS_CERT_04, AlertDescription.certificate_unknown, detail), null);
+            }
+            return new CertificateDecision(checks, null, new Refusal(Rule.TLS_CERT_04, Refusal.NO_ALERT,
+                    detail + " (refused after the handshake: broker.registry-check=after-handshake)"));
         }
         checks.add(Check.pass(Rule.TLS_CERT_04, certificate.keyAlgorithm() + " " + certificate.keyBits() + "-bit key"));
         if (now.isBefore(certificate.notBefore()) || now.isAfter(certificate.notAfter())) {
             String detail = "client certificate is valid only from " + certificate.notBefore() + " to " + certificate.notAfter()
                     + " (now " + now + "); check the device clock and the certificate";
-            checks.add(Check.fail(Rule.TLS_CERT_05, detail));
-            return new CertificateDecision(checks,
-                    new Refusal(Rule.TLS_CERT_05, AlertDescription.certificate_expired, detail), null);
+            if (profile.clientCertExpiry() == Profile.ClientCertExpiry.ACCEPT) {
+                checks.add(Check.warn(Rule.TLS_CERT_05, detail + " (accepted: broker.client-cert-expiry=accept)"));
+            } else {
+                checks.add(Check.fail(Rule.TLS_CERT_05, detail));
+                return new CertificateDecision(checks,
+                        new Refusal(Rule.TLS_CERT_05, AlertDescription.certificate_expired, detail), null);
+            }
+        } else {
+            checks.add(Check.pass(Rule.TLS_CERT_05, "client certificate within its validity"));
         }
-        checks.add(Check.pass(Rule.TLS_CERT_05, "client certificate within its validity"));
         if (certificate.registryStatus() != DeviceStatus.ACTIVE) {
             String detail = certificate.registryStatus() == null
                     ? "client certificate " + certificate.fingerprint().substring(0, 16) + "... is not registered; register it"

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param maxClientHelloBytes the largest ClientHello (and any other client handshake message) accepted
  * @param mfl whether the client's max_fragment_length is ignored (AWS) or honoured
  * @param alpn8883 whether an x-amzn-mqtt-ca offered on the 8883 listener is selected (echoed) or not
+ * @param clientCertExpiry whether a device certificate outside its validity period is refused (unverified at AWS)
  */
 public record Profile(
         List<String> endpointNames,
@@ -28,7 +29,8 @@ public record Profile(
         SecurityPolicy securityPolicy,
         int maxClientHelloBytes,
         MflMode mfl,
-        Alpn8883Mode alpn8883) {
+        Alpn8883Mode alpn8883,
+        ClientCertExpiry clientCertExpiry) {
 
     /**
      * The largest handshake message accepted from a client: far above any real ClientHello
@@ -70,6 +72,16 @@ public record Profile(
         ECHO
     }
 
+    public enum ClientCertExpiry {
+        /**
+         * Refused, as every X.509 verifier does (RFC 5280 section 6.1.3); AWS does not document it for
+         * device certificates, so this is the stricter guess: no false PASS (default).
+         */
+        REFUSE,
+        /** Accepted with a warning, for checking a device whose clock or certificate is known to be off. */
+        ACCEPT
+    }
+
     public enum RegistryCheck {
         /** 2024 observation: TLS completes, the MQTT CONNECT is refused (default). */
         AFTER_HANDSHAKE,
@@ -98,6 +110,7 @@ public record Profile(
         Objects.requireNonNull(securityPolicy);
         Objects.requireNonNull(mfl);
         Objects.requireNonNull(alpn8883);
+        Objects.requireNonNull(clientCertExpiry);
         if (maxClientHelloBytes < 512 || maxClientHelloBytes > 32768) {
             throw new IllegalArgumentException("maxClientHelloBytes must be within 512..32768, got " + maxClientHelloBytes);
         }
@@ -106,7 +119,7 @@ public record Profile(
     public static Profile awsDefault(List<String> endpointNames) {
         return new Profile(endpointNames, SniMode.REQUIRED, AlpnMode.OBSERVED, RegistryCheck.AFTER_HANDSHAKE,
                 UnauthorizedConnect.CLOSE, SecurityPolicy.DEFAULT, DEFAULT_MAX_CLIENT_HELLO_BYTES, MflMode.IGNORE,
-                Alpn8883Mode.NO_ECHO);
+                Alpn8883Mode.NO_ECHO, ClientCertExpiry.REFUSE);
     }
 
     /**
@@ -122,7 +135,7 @@ public record Profile(
                 value instanceof RegistryCheck v ? v : registryCheck,
                 value instanceof UnauthorizedConnect v ? v : unauthorizedConnect,
                 value instanceof SecurityPolicy v ? v : securityPolicy, maxClientHelloBytes, value instanceof MflMode v ? v : mfl,
-                value instanceof Alpn8883Mode v ? v : alpn8883);
+                value instanceof Alpn8883Mode v ? v : alpn8883, value instanceof ClientCertExpiry v ? v : clientCertExpiry);
     }
 
     /**
@@ -141,6 +154,7 @@ public record Profile(
             case "unauthorized-connect" -> parseSwitch(UnauthorizedConnect.class, setting, value);
             case "mfl" -> parseSwitch(MflMode.class, setting, value);
             case "alpn-8883" -> parseSwitch(Alpn8883Mode.class, setting, value);
+            case "client-cert-expiry" -> parseSwitch(ClientCertExpiry.class, setting, value);
             case "security-policy" -> {
                 try {
                     yield SecurityPolicy.fromAwsName(value);
@@ -155,7 +169,8 @@ public record Profile(
     /** Every switch's setting name and value as {@link #withSwitch} reads it, e.g. {@code sni=required}, in order. */
     public java.util.Map<String, String> switches() {
         java.util.Map<String, String> values = new java.util.LinkedHashMap<>();
-        for (Enum<?> value : List.<Enum<?>>of(sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, mfl, alpn8883)) {
+        for (Enum<?> value : List.<Enum<?>>of(sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, mfl, alpn8883,
+                clientCertExpiry)) {
             String setting = SWITCHES.get(values.size());
             values.put(setting, value instanceof SecurityPolicy policy ? policy.awsName()
                     : value.name().toLowerCase(Locale.ROOT).replace('_', '-'));
@@ -165,13 +180,15 @@ public record Profile(
 
     /** The switches {@link #withSwitch} knows, by setting name. */
     public static final List<String> SWITCHES = List.of("sni", "alpn", "registry-check", "unauthorized-connect",
-            "security-policy", "mfl", "alpn-8883");
+            "security-policy", "mfl", "alpn-8883", "client-cert-expiry");
 
     private static final java.util.Set<Class<?>> SWITCH_TYPES = java.util.Set.of(SniMode.class, AlpnMode.class,
-            RegistryCheck.class, UnauthorizedConnect.class, SecurityPolicy.class, MflMode.class, Alpn8883Mode.class);
+            RegistryCheck.class, UnauthorizedConnect.class, SecurityPolicy.class, MflMode.class, Alpn8883Mode.class,
+            ClientCertExpiry.class);
 
     public Profile withMaxClientHelloBytes(int value) {
-        return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, value, mfl, alpn8883);
+        return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, value, mfl, alpn8883,
+                clientCertExpiry);
     }
 
     public boolean isEndpoint(String serverName) {

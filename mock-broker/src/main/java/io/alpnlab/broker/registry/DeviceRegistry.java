@@ -2,18 +2,22 @@ package io.alpnlab.broker.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpnlab.broker.policy.ConnectionPolicy;
 import io.alpnlab.certs.Pem;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPublicKey;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The device certificate registry: as at AWS, trust comes from registration, not from the chain.
@@ -37,6 +41,7 @@ public final class DeviceRegistry {
     }
 
     private final Map<String, RegisteredDevice> devices = new ConcurrentHashMap<>();
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceRegistry.class);
     private final List<CustomAuthorizer> authorizers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Optional<RegisteredDevice> lookup(String fingerprint) {
@@ -47,7 +52,16 @@ public final class DeviceRegistry {
         return List.copyOf(devices.values());
     }
 
+    /**
+     * Registers a certificate, as AWS's RegisterCertificate does; like AWS it refuses an RSA key under
+     * 2048 bits (TLS-CERT-04), naming the rule.
+     */
     public RegisteredDevice register(X509Certificate certificate, DeviceStatus status) {
+        if (certificate.getPublicKey() instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() < ConnectionPolicy.MINIMUM_RSA_BITS) {
+            throw new IllegalArgumentException("certificate " + certificate.getSubjectX500Principal() + " has an RSA "
+                    + rsa.getModulus().bitLength() + "-bit key: AWS refuses to register RSA keys under "
+                    + ConnectionPolicy.MINIMUM_RSA_BITS + " bits (TLS-CERT-04)");
+        }
         return register(new RegisteredDevice(Pem.sha256Fingerprint(certificate), status, null, DevicePolicy.ALLOW_ALL));
     }
 
@@ -89,7 +103,12 @@ public final class DeviceRegistry {
         if (Files.isDirectory(path)) {
             try (DirectoryStream<Path> certificates = Files.newDirectoryStream(path, "*.cert.pem")) {
                 for (Path file : certificates) {
-                    register(Pem.readCertificates(file).get(0), DeviceStatus.ACTIVE);
+                    try {
+                        register(Pem.readCertificates(file).get(0), DeviceStatus.ACTIVE);
+                    } catch (IllegalArgumentException refused) {
+                        // Left unregistered, as at AWS: connecting with it shows the device what happens then.
+                        LOG.warn("{}: not registered: {}", file, refused.getMessage());
+                    }
                 }
             } catch (IOException e) {
                 throw new IllegalArgumentException(path + ": cannot list the folder (" + e.getMessage() + ")", e);

@@ -38,8 +38,39 @@ public final class RuleCatalogue {
                     .append(" | ").append(rule.provenance().tag())
                     .append(" | ").append(escape(rule.source())).append(" |\n");
         }
-        return text.toString();
+        return text.append(TIMING_JUDGES).toString();
     }
+
+    /**
+     * How the suite judges the timing rules, which no single observation can: the statistics live in
+     * the conformance module ({@code BackoffShape}, {@code Judge}); this is their statement for readers.
+     */
+    private static final String TIMING_JUDGES = """
+
+            ## How the timing rules are judged
+
+            **CLIENT-RETRY-01** (cases MQTT-Backoff-Refused and MQTT-Backoff-NoConnack). The broker refuses 8 connections,
+            so a conforming client makes 9 attempts; the 8 gaps (from one attempt's close to the next one's opening) are graded:
+            1. *Immediate*: no gap reaches 1 s (scaled by the client's time scale): FAIL.
+            2. *Exponential without jitter*: every ratio of successive gaps is within 20% of their geometric mean, and that
+               mean is at least 1.4: PASS WITH WARNINGS, as Device Advisor grades it.
+            3. Otherwise each gap after the first is divided by 1.7^k (k its retry number). Exponential backoff with any
+               multiplicative jitter and growth of x1.7 or more leaves no downward trend; constant and linear delays fall.
+               The statistic is the number of rising pairs among those 7 values (21 pairs); 2 or fewer is a FAIL.
+               A constant or linear schedule, with any offset, has at most 2, so it fails every time; AWS SDK v2's full
+               jitter (1 s doubling to 120 s) fails about 2 runs in 10,000 (`BackoffShapeTest` measures it on 50,000
+               seeded schedules, and `BackoffLoopTest` runs the SDK itself).
+
+            A client that stops after 5 to 8 attempts passes with warnings (too few gaps to judge); under 5 is a FAIL.
+
+            **CLIENT-RETRY-02**: the unacknowledged PUBLISH or SUBSCRIBE is sent again on the same connection under the same
+            packet identifier: PASS. Sent again only on a new connection (what MQTT 5 allows): PASS WITH WARNINGS. Under a new
+            identifier, or never: FAIL.
+
+            **CLIENT-RECONNECT-01**: every reconnect comes at least 1 s (scaled) after the server closed the connection; over
+            5 successive disconnects (MQTT-Reconnect-Repeated) the longest of the last two delays is at least twice the longest
+            of the first two.
+            """;
 
     private static String escape(String text) {
         return text.replace("|", "\\|");

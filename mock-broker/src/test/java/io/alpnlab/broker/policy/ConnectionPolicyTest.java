@@ -230,12 +230,23 @@ class ConnectionPolicyTest {
         assertEquals(AlertDescription.certificate_required, none13.refusal().alert());
         assertEquals(AlertDescription.handshake_failure,
                 ConnectionPolicy.onClientCertificate(Application.MQTT_X509, null, AWS, NOW, false).refusal().alert());
-        assertEquals(Rule.TLS_CERT_04, ConnectionPolicy.onClientCertificate(Application.MQTT_X509,
-                certificate("RSA", 1024, DeviceStatus.ACTIVE), AWS, NOW, true).refusal().rule());
+        // AWS never registers an RSA 1024 certificate, so it is refused where an unregistered one is: after the handshake.
+        CertificateDecision weak = ConnectionPolicy.onClientCertificate(Application.MQTT_X509, certificate("RSA", 1024, null), AWS,
+                NOW, true);
+        assertNull(weak.refusal());
+        assertEquals(Rule.TLS_CERT_04, weak.deferredRefusal().rule());
+        assertEquals(Rule.TLS_CERT_04, ConnectionPolicy.onClientCertificate(Application.MQTT_X509, certificate("RSA", 1024, null),
+                AWS.with(Profile.RegistryCheck.IN_HANDSHAKE), NOW, true).refusal().rule());
         assertNull(ConnectionPolicy.onClientCertificate(Application.MQTT_X509, certificate("EC", 256, DeviceStatus.ACTIVE), AWS,
                 NOW, true).refusal(), "EC P-256 is accepted");
+        Instant afterExpiry = Instant.parse("2028-01-01T00:00:00Z");
         assertEquals(Rule.TLS_CERT_05, ConnectionPolicy.onClientCertificate(Application.MQTT_X509,
-                certificate("RSA", 2048, DeviceStatus.ACTIVE), AWS, Instant.parse("2028-01-01T00:00:00Z"), true).refusal().rule());
+                certificate("RSA", 2048, DeviceStatus.ACTIVE), AWS, afterExpiry, true).refusal().rule());
+        CertificateDecision expiredAccepted = ConnectionPolicy.onClientCertificate(Application.MQTT_X509,
+                certificate("RSA", 2048, DeviceStatus.ACTIVE), AWS.with(Profile.ClientCertExpiry.ACCEPT), afterExpiry, true);
+        assertNull(expiredAccepted.refusal(), "broker.client-cert-expiry=accept lets an expired certificate through");
+        assertTrue(expiredAccepted.checks().stream().anyMatch(check -> check.rule() == Rule.TLS_CERT_05
+                && check.outcome() == Outcome.WARN), expiredAccepted.checks().toString());
 
         CertificateDecision afterHandshake = ConnectionPolicy.onClientCertificate(Application.MQTT_X509,
                 certificate("RSA", 2048, null), AWS, NOW, true);

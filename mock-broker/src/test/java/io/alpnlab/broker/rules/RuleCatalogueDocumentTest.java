@@ -37,4 +37,17 @@ class RuleCatalogueDocumentTest {
             assertTrue(!rule.source().isBlank() && !rule.statement().isBlank(), rule.id());
         }
     }
+
+    /** A URL, a GitHub issue or pull request, an RFC section or a seed file. */
+    private static final java.util.regex.Pattern OPENABLE = java.util.regex.Pattern.compile(
+            "https://\\S+|github\\.com/\\S+|RFC \\d{4}|seed \\d{3}_[0-9a-f]+\\.txt");
+    private static final java.util.regex.Pattern READ_ON = java.util.regex.Pattern.compile("read \\d{4}-\\d{2}-\\d{2}");
+
+    @Test
+    void every_source_can_be_opened_and_says_when_it_was_read() {
+        for (Rule rule : Rule.values()) {
+            assertTrue(OPENABLE.matcher(rule.source()).find(), rule.id() + ": no URL, issue, RFC or seed file in: " + rule.source());
+            assertTrue(READ_ON.matcher(rule.source()).find(), rule.id() + ": no 'read YYYY-MM-DD' in: " + rule.source());
+        }
+    }
 }
