@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alpnlab.broker.observe.ConnectionRecord;
 import io.alpnlab.broker.observe.Verdict;
+import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.rules.Outcome;
 import io.alpnlab.broker.testing.BrokerFixture;
 import io.alpnlab.testing.RealPeer;
@@ -55,6 +56,7 @@ class MosquittoClientsTest {
     @BeforeEach
     void reset() {
         fixture.broker().recorder().clear();
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)));
     }
 
     private static List<String> tls(Path program, ListenerRole role, String clientId, String... extra) {
@@ -111,15 +113,44 @@ class MosquittoClientsTest {
         assertTrue(record.has("TLS-ALPN-03", Outcome.FAIL), record.checks() + "\n" + record.mqtt());
     }
 
+    /**
+     * mosquitto_pub -V 5 reads Maximum QoS 1 from the CONNACK (as AWS sends it) and refuses to publish at
+     * QoS 2 itself: the broker never sees the PUBLISH. (A client that sends one anyway gets DISCONNECT
+     * 0x9B: {@code MqttRulesTest}.)
+     */
     @Test
-    void qos2_publish_from_mosquitto_gets_no_puback_exactly_as_on_aws() {
-        List<String> command = new ArrayList<>(List.of("timeout", "3", "stdbuf", "-oL"));
-        command.addAll(tls(pub, ListenerRole.MQTT_8883, "q2-pub", "-t", "q2/t", "-m", "x", "-q", "2", "-d"));
+    void mosquitto_v5_honours_the_connack_maximum_qos_and_never_sends_qos2() {
+        RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20),
+                tls(pub, ListenerRole.MQTT_8883, "q2-pub", "-V", "5", "-t", "q2/t", "-m", "x", "-q", "2", "-d"));
+        assertTrue(result.stdout().contains("received CONNACK"), result.toString());
+        assertFalse(result.stdout().contains("sending PUBLISH"), result.toString());
+        assertTrue(result.stderr().contains("QoS not supported"), result.toString());
+        ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && "q2-pub".equals(r.mqtt().clientId()));
+        assertTrue(record.mqtt().packets().stream().noneMatch(packet -> "PUBLISH".equals(packet.type())), record.mqtt().toString());
+    }
+
+    /** mosquitto_pub speaking 3.1.1 has no Maximum QoS to read: it sends QoS 2, and AWS closes the connection. */
+    @Test
+    void qos2_publish_from_mosquitto_311_closes_the_connection() {
+        List<String> command = new ArrayList<>(List.of("timeout", "5", "stdbuf", "-oL"));
+        command.addAll(tls(pub, ListenerRole.MQTT_8883, "q2-close", "-t", "q2/t", "-m", "x", "-q", "2", "-d"));
         RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20), command);
-        assertEquals(124, result.exitCode(), "mosquitto_pub waits for a PUBREC that never comes:\n" + result);
         assertTrue(result.stdout().contains("sending PUBLISH (d0, q2"), result.toString());
         assertFalse(result.stdout().contains("received PUBREC"), result.toString());
-        ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && "q2-pub".equals(r.mqtt().clientId()));
+        ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && "q2-close".equals(r.mqtt().clientId()));
+        assertEquals("MQTT-QOS-01", record.verdict().rule(), record.verdict().toString());
+    }
+
+    /** With broker.qos2=drop, the older behaviour: no PUBREC, and the MQTT 3.1.1 connection stays. */
+    @Test
+    void qos2_publish_from_mosquitto_is_dropped_when_switched() {
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).with(Profile.Qos2Mode.DROP));
+        List<String> command = new ArrayList<>(List.of("timeout", "3", "stdbuf", "-oL"));
+        command.addAll(tls(pub, ListenerRole.MQTT_8883, "q2-drop", "-t", "q2/t", "-m", "x", "-q", "2", "-d"));
+        RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20), command);
+        assertEquals(124, result.exitCode(), "mosquitto_pub waits for a PUBREC that never comes:\n" + result);
+        assertFalse(result.stdout().contains("received PUBREC"), result.toString());
+        ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && "q2-drop".equals(r.mqtt().clientId()));
         assertTrue(record.has("MQTT-QOS-01", Outcome.FAIL), record.checks().toString());
     }
 

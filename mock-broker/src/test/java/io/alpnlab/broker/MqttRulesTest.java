@@ -247,7 +247,31 @@ class MqttRulesTest extends SharedBrokerTest {
     }
 
     @Test
-    void qos2_publish_gets_no_puback_and_the_connection_stays_open() {
+    void qos2_publish_closes_the_connection_by_default() {
+        try (TestMqttClient client = client("qos2-close")) {
+            client.publish("q2", "exactly once?", 2, 5);
+            assertTrue(client.awaitClosed(Duration.ofSeconds(5)), "AWS closes a connection that publishes at QoS 2");
+        }
+        ConnectionRecord record = recordOf("qos2-close");
+        assertEquals("MQTT-QOS-01", record.verdict().rule());
+        assertEquals(Verdict.Kind.REFUSED, record.verdict().outcome());
+    }
+
+    /** An MQTT 5 client that ignores the CONNACK's Maximum QoS 1 is told why: DISCONNECT 0x9B, QoS not supported. */
+    @Test
+    void qos2_publish_over_mqtt5_gets_disconnect_0x9b() {
+        try (TestMqttClient client = TestMqttClient.connected(port(), null, "qos2-v5", MqttVersion.MQTT_5)) {
+            client.publish("q2", "exactly once?", 2, 5);
+            MqttMessage disconnect = client.await(MqttMessageType.DISCONNECT);
+            assertEquals((byte) 0x9B, ((MqttReasonCodeAndPropertiesVariableHeader) disconnect.variableHeader()).reasonCode());
+            assertTrue(client.awaitClosed(Duration.ofSeconds(5)));
+        }
+        assertEquals("MQTT-QOS-01", recordOf("qos2-v5").verdict().rule());
+    }
+
+    @Test
+    void qos2_publish_gets_no_puback_and_the_connection_stays_open_when_switched_to_drop() {
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).with(Profile.Qos2Mode.DROP));
         try (TestMqttClient client = client("qos2-pub")) {
             client.publish("q2", "exactly once?", 2, 5);
             assertNull(client.awaitOrNull(MqttMessageType.PUBREC, Duration.ofMillis(400)));

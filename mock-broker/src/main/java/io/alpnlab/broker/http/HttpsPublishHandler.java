@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alpnlab.broker.mqtt.InternalPublisher;
 import io.alpnlab.broker.policy.MqttPolicy;
+import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.policy.Refusal;
 import io.alpnlab.broker.rules.Check;
 import io.alpnlab.broker.rules.Rule;
@@ -81,7 +82,8 @@ final class HttpsPublishHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
         byte[] payload = ByteBufUtil.getBytes(request.content());
         MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, qos, false, payload.length,
-                established.device() == null ? null : established.device().policy(), Map.of("iot:ClientId", ""));
+                established.device() == null ? null : established.device().policy(), Map.of("iot:ClientId", ""),
+                Profile.Qos2Mode.CLOSE);
         if (violation != null) {
             established.observation().addCheck(Check.fail(violation.rule(), violation.detail()));
             HttpResponseStatus status = violation.rule() == Rule.MQTT_AUTHZ_01 ? HttpResponseStatus.FORBIDDEN

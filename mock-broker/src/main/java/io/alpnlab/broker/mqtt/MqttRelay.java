@@ -81,7 +81,8 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
         }
         int qos = publish.fixedHeader().qosLevel().value();
         MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, qos, publish.fixedHeader().isRetain(),
-                publish.payload().readableBytes(), connection.devicePolicy, connection.policyVariables);
+                publish.payload().readableBytes(), connection.devicePolicy, connection.policyVariables,
+                connection.layer.profile().qos2());
         if (violation != null) {
             connection.violate(violation);
             return;

@@ -196,11 +196,13 @@ public final class MqttPolicy {
 
     /** A topic name in a PUBLISH: length, depth, reserved names, payload size, QoS, retain, authorization. */
     public static Violation onPublish(String topic, int qos, boolean retain, int payloadBytes, DevicePolicy policy,
-            Map<String, String> variables) {
+            Map<String, String> variables, Profile.Qos2Mode qos2) {
         if (qos == 2) {
-            // AWS drops a QoS 2 PUBLISH without any acknowledgement and keeps the connection.
-            return new Violation(Rule.MQTT_QOS_01, "QoS 2 PUBLISH to '" + topic + "': AWS supports QoS 0 and 1 and sends no"
-                    + " PUBACK", (byte) 0, null, Action.DROP);
+            return qos2 == Profile.Qos2Mode.CLOSE
+                    ? new Violation(Rule.MQTT_QOS_01, "QoS 2 PUBLISH to '" + topic + "': AWS supports QoS 0 and 1 and closes the"
+                            + " connection", REASON_QOS_NOT_SUPPORTED, "CLIENT_ERROR")
+                    : new Violation(Rule.MQTT_QOS_01, "QoS 2 PUBLISH to '" + topic + "': AWS supports QoS 0 and 1; dropped"
+                            + " without a PUBACK (broker.qos2=drop)", (byte) 0, null, Action.DROP);
         }
         Violation topicViolation = MqttTopics.check(topic, false);
         if (topicViolation != null) {

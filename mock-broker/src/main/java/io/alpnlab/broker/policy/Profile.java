@@ -19,6 +19,7 @@ import java.util.Objects;
  * @param mfl whether the client's max_fragment_length is ignored (AWS) or honoured
  * @param alpn8883 whether an x-amzn-mqtt-ca offered on the 8883 listener is selected (echoed) or not
  * @param clientCertExpiry whether a device certificate outside its validity period is refused (unverified at AWS)
+ * @param qos2 what a QoS 2 PUBLISH gets: the connection closed (AWS today) or a silent drop (older behaviour)
  */
 public record Profile(
         List<String> endpointNames,
@@ -30,7 +31,8 @@ public record Profile(
         int maxClientHelloBytes,
         MflMode mfl,
         Alpn8883Mode alpn8883,
-        ClientCertExpiry clientCertExpiry) {
+        ClientCertExpiry clientCertExpiry,
+        Qos2Mode qos2) {
 
     /**
      * The largest handshake message accepted from a client: far above any real ClientHello
@@ -72,6 +74,16 @@ public record Profile(
         ECHO
     }
 
+    public enum Qos2Mode {
+        /**
+         * The connection is closed, with DISCONNECT 0x9B (QoS not supported) for MQTT 5: AWS's MQTT page lists
+         * 0x9B, and aws-iot-device-sdk-embedded-C pull request 1941 (2025) saw a QoS 2 publish close it (default).
+         */
+        CLOSE,
+        /** The PUBLISH is dropped without an answer and the connection stays, as this broker did before 2026-12. */
+        DROP
+    }
+
     public enum ClientCertExpiry {
         /**
          * Refused, as every X.509 verifier does (RFC 5280 section 6.1.3); AWS does not document it for
@@ -111,6 +123,7 @@ public record Profile(
         Objects.requireNonNull(mfl);
         Objects.requireNonNull(alpn8883);
         Objects.requireNonNull(clientCertExpiry);
+        Objects.requireNonNull(qos2);
         if (maxClientHelloBytes < 512 || maxClientHelloBytes > 32768) {
             throw new IllegalArgumentException("maxClientHelloBytes must be within 512..32768, got " + maxClientHelloBytes);
         }
@@ -119,7 +132,7 @@ public record Profile(
     public static Profile awsDefault(List<String> endpointNames) {
         return new Profile(endpointNames, SniMode.REQUIRED, AlpnMode.OBSERVED, RegistryCheck.AFTER_HANDSHAKE,
                 UnauthorizedConnect.CLOSE, SecurityPolicy.DEFAULT, DEFAULT_MAX_CLIENT_HELLO_BYTES, MflMode.IGNORE,
-                Alpn8883Mode.NO_ECHO, ClientCertExpiry.REFUSE);
+                Alpn8883Mode.NO_ECHO, ClientCertExpiry.REFUSE, Qos2Mode.CLOSE);
     }
 
     /**
@@ -135,7 +148,8 @@ public record Profile(
                 value instanceof RegistryCheck v ? v : registryCheck,
                 value instanceof UnauthorizedConnect v ? v : unauthorizedConnect,
                 value instanceof SecurityPolicy v ? v : securityPolicy, maxClientHelloBytes, value instanceof MflMode v ? v : mfl,
-                value instanceof Alpn8883Mode v ? v : alpn8883, value instanceof ClientCertExpiry v ? v : clientCertExpiry);
+                value instanceof Alpn8883Mode v ? v : alpn8883, value instanceof ClientCertExpiry v ? v : clientCertExpiry,
+                value instanceof Qos2Mode v ? v : qos2);
     }
 
     /**
@@ -155,6 +169,7 @@ public record Profile(
             case "mfl" -> parseSwitch(MflMode.class, setting, value);
             case "alpn-8883" -> parseSwitch(Alpn8883Mode.class, setting, value);
             case "client-cert-expiry" -> parseSwitch(ClientCertExpiry.class, setting, value);
+            case "qos2" -> parseSwitch(Qos2Mode.class, setting, value);
             case "security-policy" -> {
                 try {
                     yield SecurityPolicy.fromAwsName(value);
@@ -170,7 +185,7 @@ public record Profile(
     public java.util.Map<String, String> switches() {
         java.util.Map<String, String> values = new java.util.LinkedHashMap<>();
         for (Enum<?> value : List.<Enum<?>>of(sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, mfl, alpn8883,
-                clientCertExpiry)) {
+                clientCertExpiry, qos2)) {
             String setting = SWITCHES.get(values.size());
             values.put(setting, value instanceof SecurityPolicy policy ? policy.awsName()
                     : value.name().toLowerCase(Locale.ROOT).replace('_', '-'));
@@ -180,15 +195,16 @@ public record Profile(
 
     /** The switches {@link #withSwitch} knows, by setting name. */
     public static final List<String> SWITCHES = List.of("sni", "alpn", "registry-check", "unauthorized-connect",
-            "security-policy", "mfl", "alpn-8883", "client-cert-expiry");
+            "security-policy", "mfl", "alpn-8883", "client-cert-expiry",
+            "qos2");
 
     private static final java.util.Set<Class<?>> SWITCH_TYPES = java.util.Set.of(SniMode.class, AlpnMode.class,
             RegistryCheck.class, UnauthorizedConnect.class, SecurityPolicy.class, MflMode.class, Alpn8883Mode.class,
-            ClientCertExpiry.class);
+            ClientCertExpiry.class, Qos2Mode.class);
 
     public Profile withMaxClientHelloBytes(int value) {
         return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, value, mfl, alpn8883,
-                clientCertExpiry);
+                clientCertExpiry, qos2);
     }
 
     public boolean isEndpoint(String serverName) {

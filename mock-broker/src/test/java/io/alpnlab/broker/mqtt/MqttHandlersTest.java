@@ -177,14 +177,14 @@ class MqttHandlersTest {
     }
 
     @Test
-    void relay_drops_a_qos2_publish_and_keeps_the_connection() {
+    void relay_closes_the_connection_on_a_qos2_publish_as_aws_does() {
         EmbeddedChannel channel = connected(Misbehaviours.NONE);
         toBackend.clear();
         channel.writeInbound(MqttMessageBuilders.publish().topicName("t").qos(MqttQoS.EXACTLY_ONCE).messageId(3)
                 .payload(Unpooled.EMPTY_BUFFER).build());
-        assertTrue(channel.isOpen());
+        assertFalse(channel.isOpen());
         assertTrue(toBackend.isEmpty());
-        assertEquals("FAIL", record().check("MQTT-QOS-01").orElseThrow().outcome().name());
+        assertEquals("MQTT-QOS-01", record().verdict().rule());
     }
 
     @Test

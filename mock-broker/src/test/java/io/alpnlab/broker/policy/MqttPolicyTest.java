@@ -77,18 +77,22 @@ class MqttPolicyTest {
         "$SYS/x,MQTT-TOPIC-02",
         "$aws/things/t/shadow/update,"})
     void publish_topic_rules(String topic, String rule) {
-        MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, 1, false, 10, DevicePolicy.ALLOW_ALL, Map.of());
+        MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, 1, false, 10, DevicePolicy.ALLOW_ALL, Map.of(), Profile.Qos2Mode.CLOSE);
         assertEquals(rule, violation == null ? null : violation.rule().id());
     }
 
     @Test
     void publish_limits_at_their_boundaries() {
-        assertNull(MqttPolicy.onPublish("t".repeat(256), 0, false, 0, null, Map.of()));
-        assertEquals(Rule.MQTT_TOPIC_01, MqttPolicy.onPublish("t".repeat(257), 0, false, 0, null, Map.of()).rule());
-        assertNull(MqttPolicy.onPublish("t", 1, false, 131072, null, Map.of()));
-        assertEquals(Rule.MQTT_SIZE_01, MqttPolicy.onPublish("t", 1, false, 131073, null, Map.of()).rule());
-        assertEquals(Rule.MQTT_QOS_01, MqttPolicy.onPublish("t", 2, false, 1, null, Map.of()).rule());
-        assertEquals(Rule.MQTT_RET_01, MqttPolicy.onPublish("$aws/x", 0, true, 1, null, Map.of()).rule());
+        assertNull(MqttPolicy.onPublish("t".repeat(256), 0, false, 0, null, Map.of(), Profile.Qos2Mode.CLOSE));
+        assertEquals(Rule.MQTT_TOPIC_01, MqttPolicy.onPublish("t".repeat(257), 0, false, 0, null, Map.of(), Profile.Qos2Mode.CLOSE).rule());
+        assertNull(MqttPolicy.onPublish("t", 1, false, 131072, null, Map.of(), Profile.Qos2Mode.CLOSE));
+        assertEquals(Rule.MQTT_SIZE_01, MqttPolicy.onPublish("t", 1, false, 131073, null, Map.of(), Profile.Qos2Mode.CLOSE).rule());
+        MqttPolicy.Violation qos2 = MqttPolicy.onPublish("t", 2, false, 1, null, Map.of(), Profile.Qos2Mode.CLOSE);
+        assertEquals(Rule.MQTT_QOS_01, qos2.rule());
+        assertEquals(MqttPolicy.Action.CLOSE, qos2.action());
+        assertEquals(MqttPolicy.REASON_QOS_NOT_SUPPORTED, qos2.reasonCode());
+        assertEquals(MqttPolicy.Action.DROP, MqttPolicy.onPublish("t", 2, false, 1, null, Map.of(), Profile.Qos2Mode.DROP).action());
+        assertEquals(Rule.MQTT_RET_01, MqttPolicy.onPublish("$aws/x", 0, true, 1, null, Map.of(), Profile.Qos2Mode.CLOSE).rule());
     }
 
     @Test
@@ -138,6 +142,7 @@ class MqttPolicyTest {
         assertTrue(policy.allowsConnect("kitchen", variables));
         assertFalse(policy.allowsConnect("garage", variables));
         assertTrue(policy.allowsPublish("things/kitchen/temp", variables));
-        assertEquals(Rule.MQTT_AUTHZ_01, MqttPolicy.onPublish("things/garage/temp", 0, false, 1, policy, variables).rule());
+        assertEquals(Rule.MQTT_AUTHZ_01, MqttPolicy.onPublish("things/garage/temp", 0, false, 1, policy, variables,
+                Profile.Qos2Mode.CLOSE).rule());
     }
 }
