@@ -2,6 +2,7 @@ package io.alpnlab.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alpnlab.broker.observe.ConnectionRecord;
 import io.alpnlab.broker.observe.Verdict;
@@ -11,6 +12,7 @@ import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,6 +20,17 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.crt.mqtt.MqttClientConnection;
 import software.amazon.awssdk.crt.mqtt.MqttMessage;
 import software.amazon.awssdk.crt.mqtt.QualityOfService;
+import software.amazon.awssdk.crt.mqtt5.Mqtt5Client;
+import software.amazon.awssdk.crt.mqtt5.Mqtt5ClientOptions;
+import software.amazon.awssdk.crt.mqtt5.NegotiatedSettings;
+import software.amazon.awssdk.crt.mqtt5.OnAttemptingConnectReturn;
+import software.amazon.awssdk.crt.mqtt5.OnConnectionFailureReturn;
+import software.amazon.awssdk.crt.mqtt5.OnConnectionSuccessReturn;
+import software.amazon.awssdk.crt.mqtt5.OnDisconnectionReturn;
+import software.amazon.awssdk.crt.mqtt5.OnStoppedReturn;
+import software.amazon.awssdk.crt.mqtt5.QOS;
+import software.amazon.awssdk.crt.mqtt5.packets.ConnectPacket;
+import software.amazon.awssdk.iot.AwsIotMqtt5ClientBuilder;
 import software.amazon.awssdk.iot.AwsIotMqttConnectionBuilder;
 
 /**
@@ -72,5 +85,64 @@ class AwsIotDeviceSdkTest {
         assertEquals("x-amzn-mqtt-ca", record.server().alpnSelected());
         assertEquals(BrokerFixture.ENDPOINT, record.clientHello().serverName());
         assertEquals("CLIENT_INITIATED_DISCONNECT", record.mqtt().disconnectReason());
+    }
+
+    /**
+     * The SDK's MQTT 5 client reads the CONNACK AWS sends: what it changed (keep-alive clamped to 30 s,
+     * session expiry capped at the account's 1 hour, an assigned client ID for an empty one) and its
+     * limits (Maximum QoS 1, Receive Maximum 100, Topic Alias Maximum 8, no Subscription Identifiers).
+     */
+    @Test
+    void aws_iot_device_sdk_mqtt5_reads_the_connack_properties_aws_sends() throws Exception {
+        CompletableFuture<NegotiatedSettings> negotiated = new CompletableFuture<>();
+        Mqtt5ClientOptions.LifecycleEvents events = new Mqtt5ClientOptions.LifecycleEvents() {
+            @Override
+            public void onAttemptingConnect(Mqtt5Client client, OnAttemptingConnectReturn result) {
+            }
+
+            @Override
+            public void onConnectionSuccess(Mqtt5Client client, OnConnectionSuccessReturn result) {
+                negotiated.complete(result.getNegotiatedSettings());
+            }
+
+            @Override
+            public void onConnectionFailure(Mqtt5Client client, OnConnectionFailureReturn result) {
+                negotiated.completeExceptionally(new IllegalStateException("connection failed: " + result.getErrorCode()));
+            }
+
+            @Override
+            public void onDisconnection(Mqtt5Client client, OnDisconnectionReturn result) {
+            }
+
+            @Override
+            public void onStopped(Mqtt5Client client, OnStoppedReturn result) {
+            }
+        };
+        try (AwsIotMqtt5ClientBuilder builder = AwsIotMqtt5ClientBuilder.newDirectMqttBuilderWithMtlsFromPath(
+                BrokerFixture.ENDPOINT, BrokerFixture.file("device.cert.pem").toString(),
+                BrokerFixture.file("device.key.pem").toString())) {
+            builder.withCertificateAuthorityFromPath(null, BrokerFixture.file("root-ca.pem").toString())
+                    .withPort((long) fixture.port(ListenerRole.MQTT_8883))
+                    .withConnectProperties(new ConnectPacket.ConnectPacketBuilder().withClientId("")
+                            .withKeepAliveIntervalSeconds(10L).withSessionExpiryIntervalSeconds(86_400L))
+                    .withLifeCycleEvents(events);
+            try (Mqtt5Client client = builder.build()) {
+                client.start();
+                NegotiatedSettings settings = negotiated.get(15, TimeUnit.SECONDS);
+                client.stop();
+                assertEquals(30, settings.getServerKeepAliveSeconds(), "keep-alive 10 s is clamped to AWS's 30 s");
+                assertEquals(3600, settings.getSessionExpiryIntervalSeconds(), "capped at the account's 1 hour");
+                assertTrue(settings.getAssignedClientID() != null && !settings.getAssignedClientID().isEmpty());
+                assertEquals(QOS.AT_LEAST_ONCE, settings.getMaximumQOS());
+                assertEquals(100, settings.getReceiveMaximumFromServer());
+                assertEquals(8, settings.getTopicAliasMaximumToServer());
+                assertFalse(settings.getSubscriptionIdentifiersAvailable());
+                assertTrue(settings.getRetainAvailable());
+                assertTrue(settings.getWildcardSubscriptionsAvailable());
+                String assigned = settings.getAssignedClientID();
+                ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && assigned.equals(r.mqtt().clientId()));
+                assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome(), record.verdict().toString());
+            }
+        }
     }
 }

@@ -432,6 +432,22 @@ class MqttRulesTest extends SharedBrokerTest {
         assertEquals("AUTH_ERROR", record.mqtt().disconnectReason());
     }
 
+    /** An MQTT 5 client is told: CONNACK 0x87 (Not authorized), as AWS's MQTT page documents, then the close. */
+    @Test
+    void unauthorized_mqtt5_connect_gets_connack_0x87_by_default() {
+        String fingerprint = fixture.broker().pki().device().leafFingerprint();
+        fixture.broker().registry().setStatus(fingerprint, DeviceStatus.INACTIVE);
+        try (TestMqttClient client = TestMqttClient.open(port(), BrokerFixture.pki().device(), null, MqttVersion.MQTT_5)) {
+            client.send(client.connectMessage("inactive-v5", true, 60, new MqttProperties()));
+            MqttConnAckMessage connack = (MqttConnAckMessage) client.await(MqttMessageType.CONNACK);
+            assertEquals((byte) 0x87, connack.variableHeader().connectReturnCode().byteValue());
+            assertTrue(client.awaitClosed(Duration.ofSeconds(5)));
+        } finally {
+            fixture.broker().registry().setStatus(fingerprint, DeviceStatus.ACTIVE);
+        }
+        assertEquals("TLS-CERT-03", recordOf("inactive-v5").verdict().rule());
+    }
+
     @Test
     void unauthorized_connect_gets_connack_5_or_7_by_switch() throws Exception {
         String fingerprint = fixture.broker().pki().device().leafFingerprint();

@@ -87,6 +87,13 @@ final class MqttConnectGate extends MqttConnectionHandler {
                 connection.devicePolicy, connection.policyVariables,
                 customAuth && layer.registry().authorize(username, password).isPresent()), layer.defaultSessionExpiry());
         established.observation().addChecks(decision.checks());
+        if (decision.assignedClientId() != null) {
+            connection.clientId = decision.assignedClientId();
+            connection.policyVariables = policyVariables(established, connection.clientId);
+        }
+        connection.connackFacts = new AwsConnack.Facts(connect.variableHeader().keepAliveTimeSeconds(),
+                decision.keepAliveApplied(), sessionExpirySeconds, decision.sessionExpiry().toSeconds(),
+                decision.assignedClientId());
         int version = connection.mqttVersion;
         connection.mqtt.connect(version == 5 ? "5.0" : version == 4 ? "3.1.1" : "level " + version, connection.clientId,
                 connect.variableHeader().keepAliveTimeSeconds(), decision.keepAliveApplied(),
@@ -163,14 +170,17 @@ final class MqttConnectGate extends MqttConnectionHandler {
                 : IETFUtils.valueToString(names[0].getFirst().getValue());
     }
 
-    /** AWS's treatment of an unauthorized CONNECT, by switch: close (observed), CONNACK 5, or CONNACK 7 (2022 docs). */
+    /**
+     * AWS's treatment of an unauthorized CONNECT, by switch for MQTT 3.1.1: close (observed), CONNACK 5, or CONNACK 7
+     * (2022 docs). An MQTT 5 client gets CONNACK 0x87 (Not authorized), which AWS's MQTT page documents.
+     */
     private void refuseUnauthorized(ChannelHandlerContext ctx, MqttPolicy.Violation violation) {
         Profile.UnauthorizedConnect treatment = connection.layer.profile().unauthorizedConnect();
         connection.established.observation().refuse(new Refusal(violation.rule(), Refusal.NO_ALERT, violation.detail()
                 + " (broker.unauthorized-connect=" + treatment.name().toLowerCase(Locale.ROOT).replace('_', '-') + ")"));
         connection.mqtt.disconnectReason(violation.lifecycleReason());
         connection.state = MqttConnection.State.CLOSED;
-        if (treatment == Profile.UnauthorizedConnect.CLOSE) {
+        if (treatment == Profile.UnauthorizedConnect.CLOSE && connection.mqttVersion != 5) {
             ctx.close();
             return;
         }
@@ -198,7 +208,7 @@ final class MqttConnectGate extends MqttConnectionHandler {
         connection.state = MqttConnection.State.CONNECTED;
         connection.layer.lifecycle().connected(connection.clientId, connection.established, ctx.channel());
         MqttConnAckMessage answer = AwsConnack.accepted(connection.mqttVersion, connack.variableHeader().isSessionPresent(),
-                connection.established.observation());
+                connection.connackFacts, connection.established.observation());
         connection.send(answer).addListener(written -> {
             // A CONNACK a misbehaviour withheld leaves the gate in place: the client has still not been answered.
             if (written.isSuccess() && connection.state != MqttConnection.State.CLOSED) {

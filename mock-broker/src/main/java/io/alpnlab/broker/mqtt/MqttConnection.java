@@ -42,6 +42,8 @@ final class MqttConnection implements ClientSessions.Session {
     int mqttVersion;
     String clientId;
     Duration sessionExpiry = Duration.ZERO;
+    /** What the CONNACK tells an MQTT 5 client about its CONNECT; set once the CONNECT is decided. */
+    AwsConnack.Facts connackFacts;
     DevicePolicy devicePolicy;
     Map<String, String> policyVariables = Map.of();
     BackendLink backend;

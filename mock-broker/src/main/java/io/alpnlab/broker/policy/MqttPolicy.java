@@ -29,8 +29,11 @@ public final class MqttPolicy {
     public static final int TOPIC_ALIAS_MAXIMUM = 8;
     public static final int MIN_KEEP_ALIVE_SECONDS = 30;
     public static final int MAX_KEEP_ALIVE_SECONDS = 1200;
+    /** The account's persistent session expiry period: 1 hour by default, adjustable up to 7 days (quotas page). */
     public static final Duration DEFAULT_SESSION_EXPIRY = Duration.ofHours(1);
     public static final Duration MAX_SESSION_EXPIRY = Duration.ofDays(7);
+    /** AWS's in-flight unacknowledged QoS 1 messages per connection, announced to MQTT 5 clients as Receive Maximum. */
+    public static final int RECEIVE_MAXIMUM = 100;
 
     /** MQTT 5 reason codes AWS uses when it disconnects a client. */
     public static final byte REASON_PROTOCOL_ERROR = (byte) 0x82;
@@ -80,10 +83,16 @@ public final class MqttPolicy {
      * @param notAuthorized true when the violation is an authorization failure (the unauthorized-CONNECT switch applies)
      * @param keepAliveApplied the keep-alive AWS applies, in seconds
      * @param sessionExpiry how long the session outlives the connection (zero for a clean session)
+     * @param assignedClientId the client ID AWS assigns to an MQTT 5 client that sent an empty one, else null
      * @param checks every rule applied
      */
     public record ConnectDecision(Violation violation, boolean notAuthorized, int keepAliveApplied, Duration sessionExpiry,
-            List<Check> checks) {
+            String assignedClientId, List<Check> checks) {
+
+        /** The client ID the connection goes by: the one sent, or the one assigned. */
+        public String clientId(String sent) {
+            return assignedClientId == null ? sent : assignedClientId;
+        }
     }
 
     /**
@@ -119,7 +128,13 @@ public final class MqttPolicy {
         return Duration.ofMillis(keepAliveApplied * 1500L);
     }
 
-    public static ConnectDecision onConnect(ConnectFacts connect, Duration defaultSessionExpiry) {
+    /**
+     * The decision on a CONNECT.
+     *
+     * @param accountSessionExpiry the account's persistent session expiry period: what a 3.1.1 session gets, and the most
+     *     an MQTT 5 client can ask for
+     */
+    public static ConnectDecision onConnect(ConnectFacts connect, Duration accountSessionExpiry) {
         List<Check> checks = new ArrayList<>();
         int keepAlive = clampKeepAlive(connect.keepAliveSeconds());
         if (connect.mqttVersion() != 4 && connect.mqttVersion() != 5) {
@@ -138,12 +153,19 @@ public final class MqttPolicy {
             return refuse(checks, new Violation(Rule.MQTT_CID_01, "client ID '" + clientId + "' starts with $, which AWS reserves",
                     (byte) 0x85, "CLIENT_ERROR"), false, keepAlive);
         }
-        if (clientId.isEmpty()) {
-            // AWS assigns nothing; an empty ID cannot be authorized against a policy.
-            return refuse(checks, new Violation(Rule.MQTT_CID_01, "empty client ID; AWS needs a client ID", (byte) 0x85,
-                    "CLIENT_ERROR"), false, keepAlive);
+        String assigned = null;
+        if (clientId.isEmpty() && connect.mqttVersion() == 5) {
+            // AWS's MQTT page: an MQTT 5 client that sends an empty client ID is given one (Assigned Client Identifier).
+            assigned = java.util.UUID.randomUUID().toString();
+            clientId = assigned;
+            checks.add(Check.pass(Rule.MQTT_CID_01, "empty client ID: AWS assigns '" + assigned + "'"));
+        } else if (clientId.isEmpty()) {
+            // MQTT 3.1.1 has no way to tell the client an assigned ID, and a policy cannot authorize an empty one (INF).
+            return refuse(checks, new Violation(Rule.MQTT_CID_01, "empty client ID; AWS needs a client ID over MQTT 3.1.1",
+                    (byte) 0x85, "CLIENT_ERROR"), false, keepAlive);
+        } else {
+            checks.add(Check.pass(Rule.MQTT_CID_01, "client ID '" + clientId + "' (" + idBytes + " bytes)"));
         }
-        checks.add(Check.pass(Rule.MQTT_CID_01, "client ID '" + clientId + "' (" + idBytes + " bytes)"));
 
         if (connect.keepAliveSeconds() == keepAlive) {
             checks.add(Check.pass(Rule.MQTT_KA_01, "keep-alive " + keepAlive + " s"));
@@ -176,22 +198,23 @@ public final class MqttPolicy {
         if (connect.cleanStart() && (connect.sessionExpirySeconds() == null || connect.sessionExpirySeconds() == 0)) {
             expiry = Duration.ZERO;
         } else if (connect.mqttVersion() == 5) {
+            // The client asks; AWS grants at most the account's expiry period and says so in the CONNACK.
             long seconds = connect.sessionExpirySeconds() == null ? 0 : connect.sessionExpirySeconds();
-            expiry = Duration.ofSeconds(Math.min(seconds, MAX_SESSION_EXPIRY.toSeconds()));
+            expiry = Duration.ofSeconds(Math.min(seconds, accountSessionExpiry.toSeconds()));
         } else {
-            expiry = defaultSessionExpiry;
+            expiry = accountSessionExpiry;
         }
         if (!expiry.isZero()) {
             checks.add(Check.applied(Rule.MQTT_SESS_01, "persistent session, expiry " + expiry.toSeconds() + " s"));
         }
-        return new ConnectDecision(null, false, keepAlive, expiry, checks);
+        return new ConnectDecision(null, false, keepAlive, expiry, assigned, checks);
     }
 
     private static ConnectDecision refuse(List<Check> checks, Violation violation, boolean notAuthorized, int keepAlive) {
         checks.add(Check.fail(violation.rule(), violation.detail()));
         Violation acted = notAuthorized ? new Violation(violation.rule(), violation.detail(), violation.reasonCode(),
                 violation.lifecycleReason(), Action.REFUSE_CONNECT) : violation;
-        return new ConnectDecision(acted, notAuthorized, keepAlive, Duration.ZERO, checks);
+        return new ConnectDecision(acted, notAuthorized, keepAlive, Duration.ZERO, null, checks);
     }
 
     /** A topic name in a PUBLISH: length, depth, reserved names, payload size, QoS, retain, authorization. */

@@ -102,7 +102,7 @@ public record Profile(
     }
 
     public enum UnauthorizedConnect {
-        /** Observed: the connection is closed without CONNACK (default). */
+        /** Observed: a 3.1.1 connection is closed without CONNACK; MQTT 5 gets CONNACK 0x87, as documented (default). */
         CLOSE,
         /** MQTT 3.1.1 standard: CONNACK return code 5 (not authorized). */
         CONNACK_5,

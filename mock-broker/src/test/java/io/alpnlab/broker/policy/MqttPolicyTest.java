@@ -2,6 +2,7 @@ package io.alpnlab.broker.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,7 +48,6 @@ class MqttPolicyTest {
     @Test
     void connect_refusals_name_their_rule() {
         assertEquals(Rule.MQTT_CID_01, MqttPolicy.onConnect(connect(4, "$x", 60, true, null), Duration.ZERO).violation().rule());
-        assertEquals(Rule.MQTT_CID_01, MqttPolicy.onConnect(connect(4, "", 60, true, null), Duration.ZERO).violation().rule());
         assertEquals(Rule.MQTT_CONN_03, MqttPolicy.onConnect(connect(3, "x", 60, true, null), Duration.ZERO).violation().rule());
         MqttPolicy.ConnectDecision unauthorized = MqttPolicy.onConnect(new MqttPolicy.ConnectFacts(4, "x", 60, true, null, null,
                 null, Application.MQTT_X509, new Refusal(Rule.TLS_CERT_03, Refusal.NO_ALERT, "inactive"), DevicePolicy.ALLOW_ALL,
@@ -65,8 +65,19 @@ class MqttPolicyTest {
         assertEquals(Duration.ofHours(1), MqttPolicy.onConnect(connect(4, "x", 60, false, null), Duration.ofHours(1)).sessionExpiry());
         assertEquals(Duration.ofSeconds(300), MqttPolicy.onConnect(connect(5, "x", 60, false, 300L), Duration.ofHours(1))
                 .sessionExpiry());
-        assertEquals(Duration.ofDays(7), MqttPolicy.onConnect(connect(5, "x", 60, false, 4_000_000_000L), Duration.ofHours(1))
-                .sessionExpiry(), "capped at AWS's 7 days");
+        assertEquals(Duration.ofHours(1), MqttPolicy.onConnect(connect(5, "x", 60, false, 4_000_000_000L), Duration.ofHours(1))
+                .sessionExpiry(), "capped at the account's expiry period (1 hour by default)");
+        assertEquals(Duration.ofDays(7), MqttPolicy.onConnect(connect(5, "x", 60, false, 4_000_000_000L), Duration.ofDays(7))
+                .sessionExpiry(), "an account raised to AWS's most, 7 days");
+    }
+
+    @Test
+    void an_empty_mqtt5_client_id_is_assigned_one_and_an_empty_311_one_refused() {
+        MqttPolicy.ConnectDecision assigned = MqttPolicy.onConnect(connect(5, "", 60, true, null), Duration.ZERO);
+        assertNull(assigned.violation());
+        assertNotNull(assigned.assignedClientId());
+        assertEquals(assigned.assignedClientId(), assigned.clientId(""));
+        assertEquals(Rule.MQTT_CID_01, MqttPolicy.onConnect(connect(4, "", 60, true, null), Duration.ZERO).violation().rule());
     }
 
     @ParameterizedTest(name = "publish to {0}")
