@@ -141,6 +141,27 @@ class MosquittoClientsTest {
         assertEquals("MQTT-QOS-01", record.verdict().rule(), record.verdict().toString());
     }
 
+    /** Only the $aws/ topics AWS defines are usable: an MQTT 5 subscriber to another is told 0x8F (Topic Filter invalid). */
+    @Test
+    void subscribing_to_an_undefined_aws_topic_gets_disconnect_0x8f_over_mqtt5() {
+        RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20), tls(sub, ListenerRole.MQTT_8883, "undefined-aws", "-V", "5",
+                "-t", "$aws/nothing/#", "-W", "5", "-d"));
+        assertTrue(result.stdout().contains("received CONNACK"), result.toString());
+        assertFalse(result.stdout().contains("received SUBACK"), result.toString());
+        ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && "undefined-aws".equals(r.mqtt().clientId()));
+        assertEquals("MQTT-TOPIC-02", record.verdict().rule(), record.verdict().toString());
+        assertTrue(record.mqtt().packets().stream().anyMatch(packet -> "out".equals(packet.direction())
+                && "DISCONNECT".equals(packet.type()) && packet.detail().contains("0x8F")), record.mqtt().toString());
+    }
+
+    /** A shadow filter is a topic AWS defines: the same subscriber is granted it. */
+    @Test
+    void subscribing_to_a_shadow_topic_is_granted() {
+        RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20), tls(sub, ListenerRole.MQTT_8883, "shadow-sub", "-V", "5",
+                "-t", "$aws/things/lamp/shadow/update/accepted", "-W", "1", "-d"));
+        assertTrue(result.stdout().contains("received SUBACK"), result.toString());
+    }
+
     /** With broker.qos2=drop, the older behaviour: no PUBREC, and the MQTT 3.1.1 connection stays. */
     @Test
     void qos2_publish_from_mosquitto_is_dropped_when_switched() {

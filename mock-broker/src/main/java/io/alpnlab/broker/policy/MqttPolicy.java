@@ -40,6 +40,7 @@ public final class MqttPolicy {
     public static final byte REASON_NOT_AUTHORIZED = (byte) 0x87;
     public static final byte REASON_KEEP_ALIVE_TIMEOUT = (byte) 0x8D;
     public static final byte REASON_SESSION_TAKEN_OVER = (byte) 0x8E;
+    public static final byte REASON_TOPIC_FILTER_INVALID = (byte) 0x8F;
     public static final byte REASON_TOPIC_NAME_INVALID = (byte) 0x90;
     public static final byte REASON_PACKET_TOO_LARGE = (byte) 0x95;
     public static final byte REASON_QOS_NOT_SUPPORTED = (byte) 0x9B;

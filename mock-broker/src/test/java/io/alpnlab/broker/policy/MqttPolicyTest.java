@@ -86,7 +86,13 @@ class MqttPolicyTest {
         "a/b/c/d/e/f/g/h/i,MQTT-TOPIC-01",
         "a/+/c,MQTT-TOPIC-01",
         "$SYS/x,MQTT-TOPIC-02",
-        "$aws/things/t/shadow/update,"})
+        "$aws/things/t/shadow/update,",
+        "$aws/things/t/shadow/name/n/update,",
+        "$aws/things/t/jobs/get,",
+        "$aws/rules/my_rule/a/b/c/d/e/f/g/h,",
+        "$aws/rules/my_rule/a/b/c/d/e/f/g/h/i,MQTT-TOPIC-01",
+        "$aws/things/t/unknown,MQTT-TOPIC-02",
+        "$aws/anything,MQTT-TOPIC-02"})
     void publish_topic_rules(String topic, String rule) {
         MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, 1, false, 10, DevicePolicy.ALLOW_ALL, Map.of(), Profile.Qos2Mode.CLOSE);
         assertEquals(rule, violation == null ? null : violation.rule().id());
@@ -103,7 +109,12 @@ class MqttPolicyTest {
         assertEquals(MqttPolicy.Action.CLOSE, qos2.action());
         assertEquals(MqttPolicy.REASON_QOS_NOT_SUPPORTED, qos2.reasonCode());
         assertEquals(MqttPolicy.Action.DROP, MqttPolicy.onPublish("t", 2, false, 1, null, Map.of(), Profile.Qos2Mode.DROP).action());
-        assertEquals(Rule.MQTT_RET_01, MqttPolicy.onPublish("$aws/x", 0, true, 1, null, Map.of(), Profile.Qos2Mode.CLOSE).rule());
+        assertEquals(Rule.MQTT_RET_01, MqttPolicy.onPublish("$aws/things/t/shadow/update", 0, true, 1, null, Map.of(),
+                Profile.Qos2Mode.CLOSE).rule());
+        // The Basic Ingest prefix is not counted: 256 bytes after it pass.
+        assertNull(MqttPolicy.onPublish("$aws/rules/r/" + "t".repeat(256), 0, false, 0, null, Map.of(), Profile.Qos2Mode.CLOSE));
+        assertEquals(Rule.MQTT_TOPIC_01, MqttPolicy.onPublish("$aws/rules/r/" + "t".repeat(257), 0, false, 0, null, Map.of(),
+                Profile.Qos2Mode.CLOSE).rule());
     }
 
     @Test
@@ -115,6 +126,11 @@ class MqttPolicyTest {
         assertEquals(Rule.MQTT_QOS_01, MqttPolicy.onSubscribe(List.of("a"), List.of(2), false, null, Map.of()).rule());
         assertEquals(Rule.MQTT_V5_01, MqttPolicy.onSubscribe(List.of("a"), List.of(1), true, null, Map.of()).rule());
         assertNull(MqttPolicy.onSubscribe(List.of("a/+/c/#"), List.of(1), false, null, Map.of()));
+        assertNull(MqttPolicy.onSubscribe(List.of("$aws/things/+/shadow/#", "$aws/things/#", "$aws/events/presence/+/+"),
+                List.of(1, 1, 1), false, null, Map.of()));
+        MqttPolicy.Violation undefined = MqttPolicy.onSubscribe(List.of("$aws/nothing/#"), List.of(1), false, null, Map.of());
+        assertEquals(Rule.MQTT_TOPIC_02, undefined.rule());
+        assertEquals(MqttPolicy.REASON_TOPIC_FILTER_INVALID, undefined.reasonCode(), "a bad filter is 0x8F for MQTT 5");
     }
 
     @Test
