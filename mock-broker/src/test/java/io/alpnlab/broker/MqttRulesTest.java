@@ -25,6 +25,7 @@ import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
@@ -516,6 +517,31 @@ class MqttRulesTest extends SharedBrokerTest {
         } finally {
             fixture.broker().registry().register(original);
         }
+    }
+
+    /** MQTT 5 is told, and keeps the connection: PUBACK 0x87 for a forbidden topic, SUBACK 0x87 for a forbidden filter. */
+    @Test
+    void mqtt5_authorization_failures_get_reason_0x87_and_the_connection_stays() {
+        var pki = fixture.broker().pki();
+        var device = pki.device(io.alpnlab.certs.DeviceCertificateVariant.VALID, io.alpnlab.certs.KeyType.EC_P256);
+        RegisteredDevice original = fixture.broker().registry().lookup(device.leafFingerprint()).orElseThrow();
+        fixture.broker().registry().register(new RegisteredDevice(device.leafFingerprint(), DeviceStatus.ACTIVE, "v5-thing",
+                new DevicePolicy(List.of("v5-thing"), List.of("things/v5-thing/*"), List.of("things/v5-thing/*"))));
+        try (TestMqttClient thing = TestMqttClient.open(port(), device, null, MqttVersion.MQTT_5)) {
+            thing.connect("v5-thing", true, 60, new MqttProperties());
+            thing.publish("things/other/temperature", "21", 1, 7);
+            MqttMessage puback = thing.await(MqttMessageType.PUBACK);
+            assertEquals((byte) 0x87, ((MqttPubReplyMessageVariableHeader) puback.variableHeader()).reasonCode());
+            thing.subscribe(8, 1, "things/v5-thing/cmd", "things/other/cmd");
+            MqttSubAckMessage suback = (MqttSubAckMessage) thing.await(MqttMessageType.SUBACK);
+            assertEquals(List.of(1, 0x87), suback.payload().reasonCodes());
+            thing.publish("things/v5-thing/temperature", "22", 1, 9);
+            assertEquals(0, ((MqttPubReplyMessageVariableHeader) thing.await(MqttMessageType.PUBACK).variableHeader()).reasonCode(),
+                    "the connection is still there and serves allowed topics");
+        } finally {
+            fixture.broker().registry().register(original);
+        }
+        assertTrue(recordOf("v5-thing").has("MQTT-AUTHZ-01", Outcome.FAIL));
     }
 
     @Test

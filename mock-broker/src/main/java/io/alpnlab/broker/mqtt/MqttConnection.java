@@ -70,7 +70,7 @@ final class MqttConnection implements ClientSessions.Session {
         if (state == State.CLOSED) {
             return;
         }
-        if (violation.action() == MqttPolicy.Action.DROP) {
+        if (violation.action() == MqttPolicy.Action.DROP || violation.action() == MqttPolicy.Action.ANSWER_WITH_REASON) {
             established.observation().addCheck(Check.fail(violation.rule(), violation.detail()));
             return;
         }

@@ -22,6 +22,11 @@ final class MqttPackets {
         return MqttMessageBuilders.pubAck().packetId(packetId).build();
     }
 
+    /** An MQTT 5 PUBACK with a reason code (e.g. 0x87, Not authorized). */
+    static MqttMessage pubAck(int packetId, byte reasonCode) {
+        return MqttMessageBuilders.pubAck().packetId(packetId).reasonCode(reasonCode).build();
+    }
+
     static int idOf(MqttMessage message) {
         Object header = message.variableHeader();
         if (header instanceof MqttMessageIdVariableHeader id) {
@@ -57,7 +62,7 @@ final class MqttPackets {
                         .stream().map(s -> s.topicName() + "@" + s.qualityOfService().value()).toList();
             }
             case SUBACK -> "id=" + ((MqttSubAckMessage) message).variableHeader().messageId() + " granted="
-                    + ((MqttSubAckMessage) message).payload().grantedQoSLevels();
+                    + ((MqttSubAckMessage) message).payload().reasonCodes();
             case UNSUBSCRIBE -> "id=" + ((MqttUnsubscribeMessage) message).idAndPropertiesVariableHeader().messageId() + " "
                     + ((MqttUnsubscribeMessage) message).payload().topics();
             case PUBACK, UNSUBACK -> "id=" + idOf(message);

@@ -1,18 +1,21 @@
 package io.alpnlab.broker.mqtt;
 
 import io.alpnlab.broker.policy.MqttPolicy;
+import io.alpnlab.broker.rules.Check;
 import io.alpnlab.broker.rules.Rule;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttSubAckMessage;
+import io.netty.handler.codec.mqtt.MqttSubAckPayload;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
@@ -23,6 +26,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Publish and subscribe once the client has its CONNACK: each packet is decided on by
@@ -82,9 +86,12 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
         int qos = publish.fixedHeader().qosLevel().value();
         MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, qos, publish.fixedHeader().isRetain(),
                 publish.payload().readableBytes(), connection.devicePolicy, connection.policyVariables,
-                connection.layer.profile().qos2());
+                connection.layer.profile().qos2(), connection.mqttVersion == 5);
         if (violation != null) {
             connection.violate(violation);
+            if (violation.action() == MqttPolicy.Action.ANSWER_WITH_REASON && qos == 1) {
+                connection.send(MqttPackets.pubAck(publish.variableHeader().packetId(), violation.reasonCode()));
+            }
             return;
         }
         if (publish.fixedHeader().isRetain()) {
@@ -137,19 +144,37 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
         }
         boolean subscriptionIdentifier = connection.mqttVersion == 5 && subscribe.idAndPropertiesVariableHeader().properties()
                 .getProperty(MqttProperties.MqttPropertyType.SUBSCRIPTION_IDENTIFIER.value()) != null;
+        boolean mqtt5 = connection.mqttVersion == 5;
         MqttPolicy.Violation violation = MqttPolicy.onSubscribe(requested, qos, subscriptionIdentifier, connection.devicePolicy,
-                connection.policyVariables);
+                connection.policyVariables, mqtt5);
         if (violation != null) {
             connection.violate(violation);
             return;
         }
         int packetId = subscribe.idAndPropertiesVariableHeader().messageId();
-        MqttPolicy.SubscriptionLimit limit = MqttPolicy.onSubscriptionCount(new HashSet<>(filters), requested);
-        List<Integer> refused = limit == null ? List.of() : limit.refusedIndexes();
+        Map<Integer, Integer> refusedCodes = new TreeMap<>();
+        if (mqtt5) {
+            for (int index : MqttPolicy.unauthorizedFilters(requested, connection.devicePolicy, connection.policyVariables)) {
+                refusedCodes.put(index, MqttPolicy.REASON_NOT_AUTHORIZED & 0xFF);
+                connection.established.observation().addCheck(Check.fail(Rule.MQTT_AUTHZ_01, "the policy does not allow"
+                        + " subscribing to '" + requested.get(index) + "': SUBACK 0x87 (Not authorized), the connection kept"));
+            }
+        }
+        List<String> countable = new ArrayList<>();
+        for (int i = 0; i < requested.size(); i++) {
+            if (!refusedCodes.containsKey(i)) {
+                countable.add(requested.get(i));
+            }
+        }
+        MqttPolicy.SubscriptionLimit limit = MqttPolicy.onSubscriptionCount(new HashSet<>(filters), countable);
         if (limit != null) {
             connection.established.observation().addCheck(limit.check());
+            for (int refusedIndex : limit.refusedIndexes()) {
+                refusedCodes.put(requested.indexOf(countable.get(refusedIndex)), MqttPolicy.SUBACK_FAILURE);
+            }
         }
-        pendingSubscriptions.put(packetId, new Pending(requested, refused));
+        List<Integer> refused = List.copyOf(refusedCodes.keySet());
+        pendingSubscriptions.put(packetId, new Pending(requested, refused, refusedCodes));
         if (refused.size() == requested.size()) {
             answerSubscribe(packetId, List.of());
             return;
@@ -163,8 +188,8 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
         connection.backend.send(builder.build());
     }
 
-    /** A SUBSCRIBE on its way to the back end: its filters, and those the front door refused itself. */
-    private record Pending(List<String> requested, List<Integer> refused) {
+    /** A SUBSCRIBE on its way to the back end: its filters, and those the front door refused itself, with their codes. */
+    private record Pending(List<String> requested, List<Integer> refused, Map<Integer, Integer> codes) {
     }
 
     private void onUnsubscribe(MqttUnsubscribeMessage unsubscribe) {
@@ -208,7 +233,7 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
         List<String> granted = pending == null ? null : pending.requested();
         List<Integer> codes = new ArrayList<>(backendCodes);
         if (pending != null) {
-            pending.refused().forEach(index -> codes.add(index, MqttPolicy.SUBACK_FAILURE));
+            pending.refused().forEach(index -> codes.add(index, pending.codes().get(index)));
         }
         if (granted != null) {
             for (int i = 0; i < granted.size() && i < codes.size(); i++) {
@@ -217,8 +242,9 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
                 }
             }
         }
-        connection.send(MqttMessageBuilders.subAck().packetId(id).addGrantedQoses(codes.stream().map(MqttQoS::valueOf)
-                .toArray(MqttQoS[]::new)).build()).addListener(written -> {
+        // The reason codes as they are: an MQTT 5 SUBACK may carry 0x87, which is no QoS value.
+        connection.send(new MqttSubAckMessage(new MqttFixedHeader(MqttMessageType.SUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                MqttMessageIdVariableHeader.from(id), new MqttSubAckPayload(codes))).addListener(written -> {
                     // Retained messages follow the SUBACK that announces them; a withheld SUBACK takes them along.
                     if (written.isSuccess() && granted != null) {
                         deliverRetained(granted, codes);

@@ -57,7 +57,9 @@ public final class MqttPolicy {
         /** Drop the packet without any answer and keep the connection, recording the failure. */
         DROP,
         /** Refuse the CONNECT as AWS treats an unauthorized one (the broker's unauthorized-connect switch). */
-        REFUSE_CONNECT
+        REFUSE_CONNECT,
+        /** Answer the packet with the MQTT 5 reason code (PUBACK or SUBACK) and keep the connection. */
+        ANSWER_WITH_REASON
     }
 
     /**
@@ -221,6 +223,16 @@ public final class MqttPolicy {
     /** A topic name in a PUBLISH: length, depth, reserved names, payload size, QoS, retain, authorization. */
     public static Violation onPublish(String topic, int qos, boolean retain, int payloadBytes, DevicePolicy policy,
             Map<String, String> variables, Profile.Qos2Mode qos2) {
+        return onPublish(topic, qos, retain, payloadBytes, policy, variables, qos2, false);
+    }
+
+    /**
+     * A topic name in a PUBLISH: length, depth, reserved names, payload size, QoS, retain, authorization.
+     * An unauthorized MQTT 5 PUBLISH is answered with PUBACK 0x87 and the connection kept, as AWS's MQTT
+     * page documents; MQTT 3.1.1 has no way to say it, and AWS closes the connection (OBS).
+     */
+    public static Violation onPublish(String topic, int qos, boolean retain, int payloadBytes, DevicePolicy policy,
+            Map<String, String> variables, Profile.Qos2Mode qos2, boolean mqtt5) {
         if (qos == 2) {
             return qos2 == Profile.Qos2Mode.CLOSE
                     ? new Violation(Rule.MQTT_QOS_01, "QoS 2 PUBLISH to '" + topic + "': AWS supports QoS 0 and 1 and closes the"
@@ -241,8 +253,9 @@ public final class MqttPolicy {
                     REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
         }
         if (policy != null && !policy.allowsPublish(topic, variables)) {
-            return new Violation(Rule.MQTT_AUTHZ_01, "the policy does not allow publishing to '" + topic + "'",
-                    REASON_NOT_AUTHORIZED, "FORBIDDEN_ACCESS");
+            return new Violation(Rule.MQTT_AUTHZ_01, "the policy does not allow publishing to '" + topic + "'"
+                    + (mqtt5 ? ": PUBACK 0x87 (Not authorized), the connection kept" : ""), REASON_NOT_AUTHORIZED, "FORBIDDEN_ACCESS",
+                    mqtt5 ? Action.ANSWER_WITH_REASON : Action.CLOSE);
         }
         return null;
     }
@@ -253,6 +266,15 @@ public final class MqttPolicy {
      */
     public static Violation onSubscribe(List<String> filters, List<Integer> qos, boolean subscriptionIdentifier,
             DevicePolicy policy, Map<String, String> variables) {
+        return onSubscribe(filters, qos, subscriptionIdentifier, policy, variables, false);
+    }
+
+    /**
+     * A SUBSCRIBE, as {@link #onSubscribe(List, List, boolean, DevicePolicy, Map)}; for MQTT 5 an
+     * unauthorized filter is no violation: {@link #unauthorizedFilters} gives it SUBACK 0x87.
+     */
+    public static Violation onSubscribe(List<String> filters, List<Integer> qos, boolean subscriptionIdentifier,
+            DevicePolicy policy, Map<String, String> variables, boolean mqtt5) {
         if (subscriptionIdentifier) {
             return new Violation(Rule.MQTT_V5_01, "SUBSCRIBE carries a Subscription Identifier, which AWS does not support",
                     REASON_SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, "CLIENT_ERROR");
@@ -272,12 +294,23 @@ public final class MqttPolicy {
             if (violation != null) {
                 return violation;
             }
-            if (policy != null && !policy.allowsSubscribe(filter, variables)) {
+            if (!mqtt5 && policy != null && !policy.allowsSubscribe(filter, variables)) {
                 return new Violation(Rule.MQTT_AUTHZ_01, "the policy does not allow subscribing to '" + filter + "'",
                         REASON_NOT_AUTHORIZED, "FORBIDDEN_ACCESS");
             }
         }
         return null;
+    }
+
+    /** The indexes of the filters the policy does not allow (an MQTT 5 SUBACK answers them 0x87). */
+    public static List<Integer> unauthorizedFilters(List<String> filters, DevicePolicy policy, Map<String, String> variables) {
+        List<Integer> refused = new ArrayList<>();
+        for (int i = 0; policy != null && i < filters.size(); i++) {
+            if (!policy.allowsSubscribe(filters.get(i), variables)) {
+                refused.add(i);
+            }
+        }
+        return refused;
     }
 
     /**
