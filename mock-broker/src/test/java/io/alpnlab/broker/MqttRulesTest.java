@@ -353,6 +353,29 @@ class MqttRulesTest extends SharedBrokerTest {
         }
     }
 
+    /** AWS keeps sessions per MQTT version: a 3.1.1 session is not resumed by an MQTT 5 CONNECT of the same client ID. */
+    @Test
+    void a_persistent_session_does_not_carry_across_mqtt_versions() {
+        try (TestMqttClient v311 = TestMqttClient.open(port(), BrokerFixture.pki().device(), null, MqttVersion.MQTT_3_1_1)) {
+            v311.connect("cross-version", false, 60, null);
+            v311.subscribe(1, 1, "cross/topic");
+            v311.await(MqttMessageType.SUBACK);
+            v311.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false, MqttQoS.AT_MOST_ONCE, false, 0)));
+            assertTrue(v311.awaitClosed(Duration.ofSeconds(5)));
+        }
+        try (TestMqttClient again = TestMqttClient.open(port(), BrokerFixture.pki().device(), null, MqttVersion.MQTT_3_1_1)) {
+            assertTrue(again.connect("cross-version", false, 60, null).variableHeader().isSessionPresent(), "same version resumes");
+            again.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false, MqttQoS.AT_MOST_ONCE, false, 0)));
+            assertTrue(again.awaitClosed(Duration.ofSeconds(5)));
+        }
+        MqttProperties expiry = new MqttProperties();
+        expiry.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL.value(), 600));
+        try (TestMqttClient v5 = TestMqttClient.open(port(), BrokerFixture.pki().device(), null, MqttVersion.MQTT_5)) {
+            assertFalse(v5.connect("cross-version", false, 60, expiry).variableHeader().isSessionPresent(),
+                    "the 3.1.1 session does not carry to MQTT 5");
+        }
+    }
+
     @Test
     void second_connection_with_the_same_client_id_disconnects_the_first_with_reason_0x8e() {
         try (TestMqttClient first = TestMqttClient.connected(port(), null, "twin", MqttVersion.MQTT_5);

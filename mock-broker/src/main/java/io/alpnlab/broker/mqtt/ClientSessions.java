@@ -30,6 +30,8 @@ public final class ClientSessions {
     private final MqttBackend backend;
     private final Map<String, Session> connected = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+    /** The MQTT version (4 or 5) each persistent session was made with: AWS does not carry one across versions. */
+    private final Map<String, Integer> sessionVersions = new ConcurrentHashMap<>();
 
     public ClientSessions(MqttBackend backend) {
         this.backend = backend;
@@ -61,6 +63,24 @@ public final class ClientSessions {
         expiries.put(clientId, loop.schedule(() -> purge(clientId, loop), expiry.toMillis(), TimeUnit.MILLISECONDS));
     }
 
+    /**
+     * Whether this CONNECT must start a new session although it asked to resume: the client ID's
+     * persistent session was made with the other MQTT version, which AWS does not carry across.
+     */
+    public boolean crossesVersion(String clientId, int mqttVersion) {
+        Integer made = sessionVersions.get(clientId);
+        return made != null && made != mqttVersion;
+    }
+
+    /** The session this CONNECT starts or resumes: persistent ones are remembered with their MQTT version. */
+    public void sessionStarted(String clientId, int mqttVersion, boolean persistent) {
+        if (persistent) {
+            sessionVersions.put(clientId, mqttVersion);
+        } else {
+            sessionVersions.remove(clientId);
+        }
+    }
+
     public boolean isConnected(String clientId) {
         return connected.containsKey(clientId);
     }
@@ -72,6 +92,7 @@ public final class ClientSessions {
             return;
         }
         LOG.debug("session of {} expired; purging it from the back end", clientId);
+        sessionVersions.remove(clientId);
         SessionPurge purge = new SessionPurge();
         purge.link = BackendConnection.open(loop, backend, clientId, true, purge);
     }

@@ -115,6 +115,14 @@ final class MqttConnectGate extends MqttConnectionHandler {
             return;
         }
         connection.sessionExpiry = decision.sessionExpiry();
+        boolean cleanSession = connect.variableHeader().isCleanSession();
+        if (!cleanSession && layer.sessions().crossesVersion(connection.clientId, connection.mqttVersion)) {
+            // AWS keeps sessions per MQTT version: resuming one made with the other version starts afresh.
+            cleanSession = true;
+            established.observation().addCheck(Check.applied(Rule.MQTT_SESS_01, "the client ID's persistent session was made"
+                    + " with the other MQTT version, which AWS does not carry across: a new session starts (session present 0)"));
+        }
+        layer.sessions().sessionStarted(connection.clientId, connection.mqttVersion, !decision.sessionExpiry().isZero());
         // AWS disconnects after 1.5 x keep-alive without a packet; scaled so tests need not wait real minutes.
         long idleMillis = layer.timing().scaled(MqttPolicy.keepAliveDeadline(decision.keepAliveApplied())).toMillis();
         ctx.pipeline().addAfter(NAME, MqttKeepAlive.IDLE_NAME, new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
@@ -142,8 +150,8 @@ final class MqttConnectGate extends MqttConnectionHandler {
             public void backendClosed() {
             }
         };
-        connection.backend = layer.backendOpener().open(ctx.channel().eventLoop(), connection.clientId,
-                connect.variableHeader().isCleanSession(), connection.backendListener());
+        connection.backend = layer.backendOpener().open(ctx.channel().eventLoop(), connection.clientId, cleanSession,
+                connection.backendListener());
     }
 
     private static Map<String, String> policyVariables(TlsEstablished established, String clientId) {
