@@ -40,6 +40,7 @@ public final class ConformanceEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConformanceEngine.class);
     static final String HELPER_CLIENT_ID = "alpnlab-suite-helper";
     static final String OFFLINE_PAYLOAD = "published-while-offline";
+    static final String AFTER_EXPIRY_PAYLOAD = "published-after-resubscribing";
 
     private final ConformanceSettings settings;
     private final BrokerSettings brokerSettings;
@@ -198,7 +199,9 @@ public final class ConformanceEngine implements AutoCloseable {
         ClientReport report;
         try {
             report = conformanceCase.needs(ConformanceCase.Need.TWO_RUNS) ? runTwice(task)
-                    : conformanceCase.needs(ConformanceCase.Need.LARGE_DELIVERY) ? runWithDelivery(task.withExpectMessages(1))
+                    : conformanceCase.needs(ConformanceCase.Need.EXPIRED_SESSION) ? runAfterExpiry(task)
+                    : conformanceCase.needs(ConformanceCase.Need.LARGE_DELIVERY)
+                            ? runWithDelivery(task.withExpectMessages(1), "x".repeat(ConformanceCase.LARGE_DELIVERY_BYTES))
                     : client.run(task);
         } finally {
             broker.plan().reset();
@@ -243,7 +246,7 @@ public final class ConformanceEngine implements AutoCloseable {
      * publishes {@link ConformanceCase#LARGE_DELIVERY_BYTES} at QoS 1 to the client's topic, which the broker delivers
      * in maximum-size (16 KB) TLS records.
      */
-    private ClientReport runWithDelivery(ClientTask task) throws InterruptedException {
+    private ClientReport runWithDelivery(ClientTask task, String payload) throws InterruptedException {
         java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
         Thread thread = new Thread(() -> {
             try {
@@ -261,7 +264,7 @@ public final class ConformanceEngine implements AutoCloseable {
         if (!run.isDone() && broker.context().openConnectionHasSent(task.clientId(), "SUBACK")) {
             ClientReport published = new ReferenceClient().run(new ClientTask(ClientTask.Action.PUBLISH, connectHost,
                     broker.port(ListenerRole.MQTT_8883), task.serverName(), List.of(), task.caFile(), task.certFile(),
-                    task.keyFile(), HELPER_CLIENT_ID, 30, true, task.topic(), "x".repeat(ConformanceCase.LARGE_DELIVERY_BYTES), 1, 0,
+                    task.keyFile(), HELPER_CLIENT_ID, 30, true, task.topic(), payload, 1, 0,
                     Duration.ofSeconds(10), 1.0));
             if (!published.succeeded()) {
                 LOG.warn("the suite could not publish the large message: {}", published.message());
@@ -275,6 +278,29 @@ public final class ConformanceEngine implements AutoCloseable {
             thread.interrupt();
             return ClientReport.failure("TIMEOUT", "the client did not finish within its timeout", "", task.timeout());
         }
+    }
+
+    /**
+     * Device Advisor's "persistent session expiry": the client subscribes with cleanSession=0 and
+     * leaves; the broker expires the session; the client comes back with cleanSession=0 and gets
+     * session present 0. Once it has subscribed again the suite publishes to its topic; a client that
+     * assumed its old subscriptions never gets the message.
+     */
+    private ClientReport runAfterExpiry(ClientTask task) throws InterruptedException {
+        ClientTask persistent = task.withCleanSession(false);
+        ClientReport first = client.run(persistent.withExpectMessages(0));
+        if (!first.succeeded()) {
+            return first;
+        }
+        try {
+            broker.expireSession(task.clientId()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return ClientReport.failure("SUITE_HELPER", "the broker could not expire the session: " + e, first.output(),
+                    first.elapsed());
+        }
+        ClientReport second = runWithDelivery(persistent.withExpectMessages(1), AFTER_EXPIRY_PAYLOAD);
+        return new ClientReport(second.outcome(), second.errorToken(), second.message(), second.received(),
+                "--- first run\n" + first.output() + "--- second run\n" + second.output(), first.elapsed().plus(second.elapsed()));
     }
 
     /**

@@ -50,6 +50,7 @@ public final class MockBroker implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private String mqttBackendDescription;
     private ControlServer control;
+    private MqttLayer mqttLayer;
 
     private MockBroker(BrokerContext context, EventLoopGroup group) {
         this.context = context;
@@ -100,6 +101,14 @@ public final class MockBroker implements AutoCloseable {
     /** The MQTT back end in one line (embedded Moquette, or the upstream broker). */
     public String mqttBackend() {
         return mqttBackendDescription;
+    }
+
+    /**
+     * Expires a disconnected client's persistent session now, as its expiry passing would; the next
+     * CONNECT of that client ID gets session present 0. Completes once the session is gone.
+     */
+    public java.util.concurrent.CompletableFuture<Void> expireSession(String clientId) {
+        return mqttLayer.expireSession(clientId);
     }
 
     public TestPki pki() {
@@ -278,6 +287,7 @@ public final class MockBroker implements AutoCloseable {
                 MqttBackend effectiveBackend = backend != null ? backend : EmbeddedMoquette.start();
                 MqttLayer mqttLayer = new MqttLayer(context, effectiveBackend, broker.group.next(), defaultSessionExpiry);
                 broker.own(mqttLayer);
+                broker.mqttLayer = mqttLayer;
                 ApplicationDispatcher.ApplicationInstaller mqttInstaller = mqttLayer;
                 ApplicationDispatcher.ApplicationInstaller httpsInstaller = new HttpsLayer(mqttLayer.publisher());
                 broker.mqttBackendDescription = effectiveBackend.describe();

@@ -94,6 +94,11 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         SCALED_TIME,
         /** A second run of the client with a message published in between (persistent sessions). */
         TWO_RUNS,
+        /**
+         * A second run after the broker expired the first run's persistent session, with a message
+         * published once the client has subscribed again (Device Advisor's "persistent session expiry").
+         */
+        EXPIRED_SESSION,
         /** Judgeable from the broker alone, for a device that can only be reset (passive driver). */
         PASSIVE,
         /**

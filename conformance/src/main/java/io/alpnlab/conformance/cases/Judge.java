@@ -204,7 +204,7 @@ public interface Judge {
                     : "a reconnect after each of " + disconnects + " disconnects, each no sooner than 1 s, the delays growing";
             List<Long> delays = new ArrayList<>();
             for (int i = 1; i < connections.size() && i <= disconnects; i++) {
-                delays.add(Duration.between(connections.get(i - 1).closedAt(), connections.get(i).openedAt()).toMillis());
+                delays.add(Duration.between(connections.get(i - 1).endedAt(), connections.get(i).openedAt()).toMillis());
             }
             String seen = connections.size() + " connection(s), reconnect delays (ms) " + delays;
             if (delays.size() < disconnects) {
@@ -298,6 +298,39 @@ public interface Judge {
 
     Pattern PACKET_ID = Pattern.compile("\\bid=(\\d+)");
 
+    /**
+     * Device Advisor's "persistent session expiry": on the connection after the session expired, the
+     * CONNACK said session present 0, the client subscribed again, and the message published after
+     * that reached it.
+     */
+    static Judge resubscribedAfterExpiry() {
+        return run -> {
+            String expected = "a SUBSCRIBE after the CONNACK's session present 0, and the message that followed received";
+            List<ConnectionRecord> connections = run.mqttConnections();
+            if (connections.size() < 2) {
+                return Observation.fail(expected, connections.size() + " MQTT connection(s): the client never came back after"
+                        + " its session expired");
+            }
+            ConnectionRecord second = connections.get(connections.size() - 1);
+            boolean presentZero = second.mqtt().packets().stream().anyMatch(packet -> "out".equals(packet.direction())
+                    && "CONNACK".equals(packet.type()) && packet.detail().contains("sessionPresent=false"));
+            boolean resubscribed = second.mqtt().packets().stream().anyMatch(packet -> "in".equals(packet.direction())
+                    && "SUBSCRIBE".equals(packet.type()));
+            boolean received = run.report().received().stream().anyMatch(message -> message.contains("published-after"));
+            if (!presentZero) {
+                return Observation.fail(expected, "the broker did not answer session present 0 (the case could not expire"
+                        + " the session)");
+            }
+            if (!resubscribed) {
+                return Observation.fail(expected, "session present 0, and the client sent no SUBSCRIBE: it assumed its old"
+                        + " subscriptions, which expired with the session, and missed the message");
+            }
+            return received ? Observation.pass(expected, "session present 0, SUBSCRIBE sent again, message received")
+                    : Observation.fail(expected, "session present 0 and SUBSCRIBE sent again, but the message never reached the"
+                            + " client");
+        };
+    }
+
     /** Device Advisor's least number of connection attempts for a backoff test. */
     int LEAST_ATTEMPTS = 5;
 
@@ -314,7 +347,7 @@ public interface Judge {
             List<ConnectionRecord> attempts = run.records();
             List<Long> gaps = new ArrayList<>();
             for (int i = 1; i < attempts.size() && i <= refused; i++) {
-                gaps.add(Duration.between(attempts.get(i - 1).closedAt(), attempts.get(i).openedAt()).toMillis());
+                gaps.add(Duration.between(attempts.get(i - 1).endedAt(), attempts.get(i).openedAt()).toMillis());
             }
             String observed = attempts.size() + " attempts, gaps (ms) " + gaps;
             if (attempts.size() < LEAST_ATTEMPTS) {

@@ -3,6 +3,7 @@ package io.alpnlab.conformance.cases;
 import static io.alpnlab.conformance.cases.ConformanceCase.BrokerSetup.everyConnection;
 import static io.alpnlab.conformance.cases.ConformanceCase.BrokerSetup.firstConnections;
 import static io.alpnlab.conformance.cases.ConformanceCase.ClientExpectation.ANY;
+import static io.alpnlab.conformance.cases.ConformanceCase.Need.EXPIRED_SESSION;
 import static io.alpnlab.conformance.cases.ConformanceCase.Need.PASSIVE;
 import static io.alpnlab.conformance.cases.ConformanceCase.Need.SCALED_TIME;
 import static io.alpnlab.conformance.cases.ConformanceCase.Need.TWO_RUNS;
@@ -123,6 +124,13 @@ public final class MqttCases {
                         })
                         .hint("connect with cleanSession=0 and the same client ID to resume; acknowledge replayed QoS 1 messages")
                         .assuming("the client subscribes with cleanSession=0, disconnects, a QoS 1 message is published,"
-                                + " and it reconnects").build());
+                                + " and it reconnects").build(),
+                named("MQTT-PersistentSession-Expired", Rule.CLIENT_SESS_01).action(ClientTask.Action.SUBSCRIBE)
+                        .needs(EXPIRED_SESSION).budget(Duration.ofSeconds(20)).judge(Judge.resubscribedAfterExpiry())
+                        .hint("read session present in the CONNACK: when it is 0, subscribe again (AWS expires persistent"
+                                + " sessions after 1 hour by default)")
+                        .assuming("the client subscribes with cleanSession=0 and disconnects, the broker expires the session,"
+                                + " the client reconnects with cleanSession=0, and once it subscribes a message is published")
+                        .build());
     }
 }

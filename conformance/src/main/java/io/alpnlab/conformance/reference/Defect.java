@@ -34,6 +34,8 @@ public enum Defect implements Named {
     RETRY_UNDER_NEW_PACKET_ID,
     /** If on, causes a SUBSCRIBE without SUBACK to be given up, not resent. */
     NO_SUBSCRIBE_RETRY,
+    /** If on, causes a resumed (cleanSession=0) client to skip SUBSCRIBE, trusting a session that may have expired. */
+    ASSUMES_SESSION,
     /** If on, causes no PINGREQ ever to be sent. */
     NO_KEEP_ALIVE,
     /** If on, causes a missing PINGRESP to go unnoticed (no reconnect). */

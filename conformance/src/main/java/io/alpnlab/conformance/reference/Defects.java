@@ -97,6 +97,10 @@ public record Defects(Set<Defect> on, Integer keepAliveSeconds) {
         return has(Defect.RETRY_UNDER_NEW_PACKET_ID);
     }
 
+    public boolean assumesSession() {
+        return has(Defect.ASSUMES_SESSION);
+    }
+
     public boolean noSubscribeRetry() {
         return has(Defect.NO_SUBSCRIBE_RETRY);
     }

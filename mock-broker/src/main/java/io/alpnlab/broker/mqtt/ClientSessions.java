@@ -7,6 +7,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -30,6 +31,8 @@ public final class ClientSessions {
     private final MqttBackend backend;
     private final Map<String, Session> connected = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+    /** Expiries asked for while the client was still connected: carried out when it disconnects. */
+    private final Map<String, CompletableFuture<Void>> expireOnDisconnect = new ConcurrentHashMap<>();
     /** The MQTT version (4 or 5) each persistent session was made with: AWS does not carry one across versions. */
     private final Map<String, Integer> sessionVersions = new ConcurrentHashMap<>();
 
@@ -57,10 +60,17 @@ public final class ClientSessions {
         if (!connected.remove(clientId, session)) {
             return; // taken over: the new connection owns the session now
         }
+        CompletableFuture<Void> asked = expireOnDisconnect.remove(clientId);
+        if (asked != null) {
+            purge(clientId, loop).whenComplete((done, error) -> asked.complete(null));
+            return;
+        }
         if (expiry.isZero()) {
             return;
         }
-        expiries.put(clientId, loop.schedule(() -> purge(clientId, loop), expiry.toMillis(), TimeUnit.MILLISECONDS));
+        expiries.put(clientId, loop.schedule(() -> {
+            purge(clientId, loop);
+        }, expiry.toMillis(), TimeUnit.MILLISECONDS));
     }
 
     /**
@@ -85,21 +95,45 @@ public final class ClientSessions {
         return connected.containsKey(clientId);
     }
 
+    /**
+     * Expires a disconnected client's persistent session now, as if its expiry had passed (the suite's
+     * "persistent session expiry" case); completes once the back end has discarded it. A connected
+     * client's session is left alone.
+     */
+    public CompletableFuture<Void> expireNow(String clientId, EventLoop loop) {
+        ScheduledFuture<?> expiry = expiries.remove(clientId);
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
+        if (connected.containsKey(clientId)) {
+            // The client is still leaving (its DISCONNECT not yet seen): expire the session as soon as it has gone.
+            CompletableFuture<Void> later = new CompletableFuture<>();
+            expireOnDisconnect.put(clientId, later);
+            if (connected.containsKey(clientId)) {
+                return later;
+            }
+            expireOnDisconnect.remove(clientId, later);
+        }
+        return purge(clientId, loop);
+    }
+
     /** Ends a session in the back end: a clean-session CONNECT discards it, then DISCONNECT. */
-    private void purge(String clientId, EventLoop loop) {
+    private CompletableFuture<Void> purge(String clientId, EventLoop loop) {
         expiries.remove(clientId);
         if (connected.containsKey(clientId)) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         LOG.debug("session of {} expired; purging it from the back end", clientId);
         sessionVersions.remove(clientId);
         SessionPurge purge = new SessionPurge();
         purge.link = BackendConnection.open(loop, backend, clientId, true, purge);
+        return purge.done;
     }
 
     /** Discards a session: its clean CONNECT is answered, then it disconnects. */
     private static final class SessionPurge implements BackendConnection.Listener {
         private BackendLink link;
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
 
         @Override
         public void fromBackend(MqttMessage message) {
@@ -107,11 +141,13 @@ public final class ClientSessions {
             if (message.fixedHeader().messageType() == MqttMessageType.CONNACK) {
                 link.send(MqttMessage.DISCONNECT);
                 link.close();
+                done.complete(null);
             }
         }
 
         @Override
         public void backendClosed() {
+            done.complete(null);
         }
     }
 

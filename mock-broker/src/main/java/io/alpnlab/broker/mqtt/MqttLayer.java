@@ -34,6 +34,7 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
     private final InternalPublisher publisher;
     private final LifecycleEvents lifecycle;
     private final Duration defaultSessionExpiry;
+    private final EventLoop internalLoop;
     private final RetainedStore retained = new RetainedStore();
     private final BackendLink.Opener backendOpener;
 
@@ -51,6 +52,7 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
         this.publisher = new InternalPublisher(internalLoop, backend);
         this.lifecycle = new LifecycleEvents(publisher, broker.clock());
         this.defaultSessionExpiry = defaultSessionExpiry;
+        this.internalLoop = internalLoop;
     }
 
     /**
@@ -86,6 +88,11 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
 
     ClientSessions sessions() {
         return sessions;
+    }
+
+    /** Expires a disconnected client's persistent session now; see {@link ClientSessions#expireNow}. */
+    public java.util.concurrent.CompletableFuture<Void> expireSession(String clientId) {
+        return sessions.expireNow(clientId, internalLoop);
     }
 
     LifecycleEvents lifecycle() {

@@ -54,9 +54,25 @@ public record ConnectionRecord(
     public record Traffic(long bytesIn, long bytesOut, long recordsIn, long recordsOut, long largestRecordOut) {
     }
 
-    /** The MQTT part of the connection, when MQTT ran after TLS. */
+    /**
+     * The MQTT part of the connection, when MQTT ran after TLS.
+     *
+     * @param disconnectedAt when the disconnect reason was settled: the moment the broker decided to end the
+     *     connection (or saw the client end it), before the TLS close that {@link ConnectionRecord#closedAt} marks
+     */
     public record MqttView(String protocolVersion, String clientId, Integer keepAliveRequested, Integer keepAliveApplied,
-            Boolean cleanSession, String username, List<PacketView> packets, String disconnectReason) {
+            Boolean cleanSession, String username, List<PacketView> packets, String disconnectReason, Instant disconnectedAt) {
+    }
+
+    /**
+     * When the connection ended as the client could first see it: the broker's decision to end it where
+     * MQTT recorded one, else the close. Gaps to the client's next connection are measured from here.
+     */
+    public Instant endedAt() {
+        if (mqtt != null && mqtt.disconnectedAt() != null && (closedAt == null || mqtt.disconnectedAt().isBefore(closedAt))) {
+            return mqtt.disconnectedAt();
+        }
+        return closedAt;
     }
 
     /** One MQTT packet, in or out, with its essentials. */

@@ -20,6 +20,7 @@ public final class MqttObservation {
     private final List<ConnectionRecord.PacketView> packets = new ArrayList<>();
     private int droppedPackets;
     private String disconnectReason;
+    private java.time.Instant disconnectedAt;
     /** The types of packet sent to the client so far; read from other threads (a suite waiting for a SUBACK). */
     private final java.util.Set<String> sentTypes = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile String connectedClientId;
@@ -52,6 +53,7 @@ public final class MqttObservation {
     public void disconnectReason(String reason) {
         if (disconnectReason == null) {
             disconnectReason = reason;
+            disconnectedAt = clock.instant();
         }
     }
 
@@ -71,6 +73,6 @@ public final class MqttObservation {
                     clock.instant()));
         }
         return new ConnectionRecord.MqttView(protocolVersion, clientId, keepAliveRequested, keepAliveApplied, cleanSession,
-                username, copy, disconnectReason);
+                username, copy, disconnectReason, disconnectedAt);
     }
 }

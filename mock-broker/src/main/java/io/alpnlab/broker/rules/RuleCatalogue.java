@@ -50,7 +50,8 @@ public final class RuleCatalogue {
             ## How the timing rules are judged
 
             **CLIENT-RETRY-01** (cases MQTT-Backoff-Refused and MQTT-Backoff-NoConnack). The broker refuses 8 connections,
-            so a conforming client makes 9 attempts; the 8 gaps (from one attempt's close to the next one's opening) are graded:
+            so a conforming client makes 9 attempts; the 8 gaps (from the moment the broker ended one attempt, or saw it end,
+            to the next one's opening) are graded:
             1. *Immediate*: no gap reaches 1 s (scaled by the client's time scale): FAIL.
             2. *Exponential without jitter*: every ratio of successive gaps is within 20% of their geometric mean, and that
                mean is at least 1.4: PASS WITH WARNINGS, as Device Advisor grades it.
@@ -67,9 +68,13 @@ public final class RuleCatalogue {
             packet identifier: PASS. Sent again only on a new connection (what MQTT 5 allows): PASS WITH WARNINGS. Under a new
             identifier, or never: FAIL.
 
-            **CLIENT-RECONNECT-01**: every reconnect comes at least 1 s (scaled) after the server closed the connection; over
+            **CLIENT-RECONNECT-01**: every reconnect comes at least 1 s (scaled) after the server decided to close the connection; over
             5 successive disconnects (MQTT-Reconnect-Repeated) the longest of the last two delays is at least twice the longest
             of the first two.
+
+            **CLIENT-SESS-01** (MQTT-PersistentSession-Expired, Device Advisor's "persistent session expiry"): the client
+            subscribes with cleanSession=0 and leaves; the broker expires the session; the client comes back with
+            cleanSession=0, gets session present 0, and must subscribe again to get the message published after that.
             """;
 
     private static String escape(String text) {
