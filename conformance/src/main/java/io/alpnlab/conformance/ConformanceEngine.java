@@ -202,7 +202,7 @@ public final class ConformanceEngine implements AutoCloseable {
                     : conformanceCase.needs(ConformanceCase.Need.EXPIRED_SESSION) ? runAfterExpiry(task)
                     : conformanceCase.needs(ConformanceCase.Need.LARGE_DELIVERY)
                             ? runWithDelivery(task.withExpectMessages(1), "x".repeat(ConformanceCase.LARGE_DELIVERY_BYTES))
-                    : client.run(task);
+                    : runUntilBlocked(task, conformanceCase, mark);
         } finally {
             broker.plan().reset();
         }
@@ -277,6 +277,62 @@ public final class ConformanceEngine implements AutoCloseable {
         } catch (java.util.concurrent.TimeoutException e) {
             thread.interrupt();
             return ClientReport.failure("TIMEOUT", "the client did not finish within its timeout", "", task.timeout());
+        }
+    }
+
+    /** Connections a client may be refused for the same earlier rule before the suite stops waiting for it. */
+    static final int REFUSALS_BEFORE_STOP = 3;
+
+    /**
+     * Runs the client, and stops it once the broker has refused it {@value #REFUSALS_BEFORE_STOP} times
+     * for the same prerequisite rule other than the case's own (no SNI, no ALPN on 443, MQTT 3.1): the
+     * case is BLOCKED by that rule whatever the client does next, and a client retrying until its time
+     * is up would make every case of a broken client wait out its whole budget. Only for clients that
+     * can be stopped ({@link ClientUnderTest#stoppable()}); the others run to the end.
+     */
+    private ClientReport runUntilBlocked(ClientTask task, ConformanceCase conformanceCase, long mark)
+            throws InterruptedException {
+        if (!client.stoppable()) {
+            return client.run(task);
+        }
+        java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                run.complete(client.run(task));
+            } catch (Throwable failure) {
+                run.completeExceptionally(failure);
+            }
+        }, "alpnlab-case-client");
+        long started = System.nanoTime();
+        thread.start();
+        try {
+            while (true) {
+                try {
+                    return run.get(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException stillRunning) {
+                    List<ConnectionRecord> closed = broker.recorder().recordsAfter(mark).stream()
+                            .filter(record -> record.closedAt() != null).toList();
+                    String blocker = Attribution.repeatedlyBlockedBy(closed, conformanceCase, REFUSALS_BEFORE_STOP);
+                    if (blocker != null) {
+                        thread.interrupt();
+                        thread.join(5_000);
+                        return ClientReport.failure("STOPPED", "stopped by the suite after the broker refused it "
+                                + closed.size() + " times for " + blocker + ": the case cannot judge its own rule",
+                                "", Duration.ofNanos(System.nanoTime() - started));
+                    }
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof InterruptedException interrupted) {
+                        throw interrupted;
+                    }
+                    return ClientReport.failure("CLIENT_ERROR", "the client failed: " + cause, "",
+                            Duration.ofNanos(System.nanoTime() - started));
+                }
+            }
+        } finally {
+            if (thread.isAlive()) {
+                thread.interrupt();
+            }
         }
     }
 

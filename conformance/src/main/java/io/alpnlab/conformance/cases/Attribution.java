@@ -25,16 +25,38 @@ public final class Attribution {
             return null;
         }
         for (ConnectionRecord record : records) {
-            Verdict verdict = record.verdict();
-            if (refused(verdict) && isOtherPrerequisite(verdict.rule(), own)) {
-                return verdict.rule();
+            String rule = prerequisiteBroken(record, own);
+            if (rule != null) {
+                return rule;
             }
-            for (Check check : record.checks()) {
-                // An MQTT CONNECT on 443 without x-amzn-mqtt-ca fails TLS-ALPN-03; what the client broke is TLS-ALPN-01.
-                String rule = check.rule() == Rule.TLS_ALPN_03 ? Rule.TLS_ALPN_01.id() : check.rule().id();
-                if (check.outcome() == Outcome.FAIL && isOtherPrerequisite(rule, own)) {
-                    return rule;
-                }
+        }
+        return null;
+    }
+
+    /**
+     * The prerequisite rule a client keeps breaking: every one of at least {@code times} connections
+     * broke the same one (other than the case's own), and none broke the case's own rule. Null otherwise.
+     */
+    public static String repeatedlyBlockedBy(List<ConnectionRecord> records, ConformanceCase conformanceCase, int times) {
+        String own = conformanceCase.rule().id();
+        if (records.size() < times || records.stream().anyMatch(record -> broke(record, own))) {
+            return null;
+        }
+        String first = prerequisiteBroken(records.get(0), own);
+        return first != null && records.stream().allMatch(record -> first.equals(prerequisiteBroken(record, own))) ? first : null;
+    }
+
+    /** The prerequisite rule (other than {@code own}) one connection broke first, or null. */
+    private static String prerequisiteBroken(ConnectionRecord record, String own) {
+        Verdict verdict = record.verdict();
+        if (refused(verdict) && isOtherPrerequisite(verdict.rule(), own)) {
+            return verdict.rule();
+        }
+        for (Check check : record.checks()) {
+            // An MQTT CONNECT on 443 without x-amzn-mqtt-ca fails TLS-ALPN-03; what the client broke is TLS-ALPN-01.
+            String rule = check.rule() == Rule.TLS_ALPN_03 ? Rule.TLS_ALPN_01.id() : check.rule().id();
+            if (check.outcome() == Outcome.FAIL && isOtherPrerequisite(rule, own)) {
+                return rule;
             }
         }
         return null;

@@ -21,6 +21,15 @@ public interface ClientUnderTest extends AutoCloseable {
      * keep-alive and retry cases can run in scaled time. Clients that cannot are judged on those
      * cases only when the suite runs in real time.
      */
+    /**
+     * Whether the suite may stop this client by interrupting the thread that runs it (the run then ends
+     * promptly and leaves nothing running): so that a client the broker keeps refusing for an earlier
+     * rule need not retry until the case's time is up.
+     */
+    default boolean stoppable() {
+        return false;
+    }
+
     default boolean scalesTime() {
         return false;
     }

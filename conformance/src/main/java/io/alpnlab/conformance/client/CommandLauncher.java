@@ -49,7 +49,14 @@ public interface CommandLauncher {
         }
         CompletableFuture<String> stdout = Local.drain(process.getInputStream());
         CompletableFuture<String> stderr = Local.drain(process.getErrorStream());
-        boolean finished = process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+        boolean finished;
+        try {
+            finished = process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException stopped) {
+            // The suite stopped the client: nothing of it may outlive the case.
+            process.destroyForcibly();
+            throw stopped;
+        }
         if (!finished) {
             process.destroyForcibly();
         }

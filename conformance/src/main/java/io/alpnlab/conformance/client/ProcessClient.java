@@ -171,6 +171,12 @@ public final class ProcessClient extends IdentifiedClient {
 
 
 
+    /** A local program is killed when its run is interrupted (CommandLauncher.LOCAL); a container or device is not. */
+    @Override
+    public boolean stoppable() {
+        return launcher == CommandLauncher.LOCAL;
+    }
+
     @Override
     public ClientReport run(ClientTask task) throws InterruptedException {
         String action = task.action() == ClientTask.Action.SUBSCRIBE && task.expectMessages() > 0 && commands.containsKey(

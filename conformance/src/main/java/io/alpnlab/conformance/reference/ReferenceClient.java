@@ -112,6 +112,12 @@ public final class ReferenceClient implements ClientUnderTest {
         return true;
     }
 
+    /** Every wait in {@link #run} is interruptible, and an interrupted run closes its session on the way out. */
+    @Override
+    public boolean stoppable() {
+        return true;
+    }
+
     public Defects defects() {
         return defects;
     }
