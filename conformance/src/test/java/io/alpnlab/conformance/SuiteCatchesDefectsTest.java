@@ -132,17 +132,17 @@ class SuiteCatchesDefectsTest {
     /**
      * A reconnect at once after the server's disconnect is caught. At the default time scale AWS's 1 s
      * minimum is 50 ms, within what a JVM client takes to notice a closed connection, so this one runs at
-     * half of real time, where the defect's 5 ms wait is far below the 500 ms it must respect.
+     * a quarter of real time, where the defect's 5 ms wait is far below the 250 ms it must respect.
      */
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     void reconnecting_at_once_after_a_server_disconnect_is_caught() throws Exception {
-        try (ConformanceEngine engine = engine(Defects.named("no-backoff"), "MQTT-Reconnect-AfterServerDisconnect", "0.5")) {
+        try (ConformanceEngine engine = engine(Defects.named("no-backoff"), "MQTT-Reconnect-AfterServerDisconnect", "0.25")) {
             ConformanceCase reconnect = engine.cases().stream()
                     .filter(c -> c.id().equals("MQTT-Reconnect-AfterServerDisconnect")).findFirst().orElseThrow();
             CaseResult result = engine.run(reconnect);
             assertEquals(CaseResult.Verdict.FAIL, result.verdict(), result.observed());
-            assertTrue(result.observed().contains("came sooner than 500 ms"), result.observed());
+            assertTrue(result.observed().contains("came sooner than 250 ms"), result.observed());
         }
     }
 

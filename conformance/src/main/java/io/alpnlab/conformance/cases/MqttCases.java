@@ -83,7 +83,7 @@ public final class MqttCases {
                         .assuming("PINGRESP is withheld on the first connection; a reconnect within the budget passes").build(),
                 named("MQTT-Reconnect-AfterServerDisconnect", Rule.CLIENT_RECONNECT_01)
                         .broker(firstConnections(1, "disconnect-after=300")).action(ClientTask.Action.STAY_CONNECTED)
-                        .needs(SCALED_TIME).budget(Duration.ofSeconds(10)).judge(Judge.reconnectsWithBackoff(1))
+                        .needs(SCALED_TIME).budget(Duration.ofSeconds(40)).judge(Judge.reconnectsWithBackoff(1))
                         .hint("reconnect when the server closes the connection, waiting at least 1 s first")
                         .assuming("the server closes the first connection 300 ms after CONNACK").build(),
                 named("MQTT-Reconnect-Repeated", Rule.CLIENT_RECONNECT_01)
