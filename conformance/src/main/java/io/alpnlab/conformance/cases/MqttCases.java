@@ -76,11 +76,11 @@ public final class MqttCases {
                         .judge(Judge.neverBroken("MQTT-KA-01"))
                         .hint("send PINGREQ before the keep-alive elapses when nothing else is sent")
                         .assuming("the client stays connected for about twice AWS's 1.5 x keep-alive deadline").build(),
-                named("MQTT-KeepAlive-NoPingresp", Rule.CLIENT_KA_01).broker(firstConnections(1, "withhold-pingresp"))
+                named("MQTT-KeepAlive-NoPingresp", Rule.CLIENT_KA_01).broker(everyConnection("withhold-pingresp"))
                         .action(ClientTask.Action.STAY_CONNECTED).needs(SCALED_TIME).budget(Duration.ofSeconds(150))
                         .judge(Judge.droppedDeadConnectionItself())
                         .hint("treat a missing PINGRESP as a dead connection and reconnect")
-                        .assuming("PINGRESP is withheld on the first connection; a reconnect within the budget passes").build(),
+                        .assuming("PINGRESP is withheld on every connection; a reconnect within the budget passes").build(),
                 named("MQTT-Reconnect-AfterServerDisconnect", Rule.CLIENT_RECONNECT_01)
                         .broker(firstConnections(1, "disconnect-after=300")).action(ClientTask.Action.STAY_CONNECTED)
                         .needs(SCALED_TIME).budget(Duration.ofSeconds(40)).judge(Judge.reconnectsWithBackoff(1))

@@ -77,6 +77,18 @@ class BackoffShapeTest {
         assertEquals(1.0, failureRate(k -> delay));
     }
 
+    /** An immediate retry on a loaded machine: each gap is only scheduling noise, 10 to 100 ms whatever the scale. */
+    @Test
+    void immediate_retries_under_load_noise_always_fail() {
+        for (int run = 0; run < RUNS; run++) {
+            List<Long> gaps = new ArrayList<>();
+            for (int k = 0; k < BackoffShape.GAPS; k++) {
+                gaps.add(10L + random.nextInt(91));
+            }
+            assertEquals(BackoffShape.Shape.IMMEDIATE, BackoffShape.of(gaps, SCALE).shape(), gaps.toString());
+        }
+    }
+
     @Test
     void exponential_without_jitter_is_a_warning_not_a_failure() {
         for (double growth : new double[] {1.5, 2, 3}) {
@@ -87,10 +99,10 @@ class BackoffShapeTest {
 
     @Test
     void the_reason_shows_the_statistic() {
-        BackoffShape shape = BackoffShape.of(List.of(50L, 50L, 50L, 50L, 50L, 50L, 50L, 50L), SCALE);
+        BackoffShape shape = BackoffShape.of(List.of(250L, 250L, 250L, 250L, 250L, 250L, 250L, 250L), SCALE);
         assertEquals(BackoffShape.Shape.NOT_GROWING, shape.shape());
         assertTrue(shape.reason().startsWith("0 of 21 pairs"), shape.reason());
-        assertEquals(List.of(50L, 50L, 50L, 50L, 50L, 50L, 50L, 50L), shape.gapsMillis());
+        assertEquals(List.of(250L, 250L, 250L, 250L, 250L, 250L, 250L, 250L), shape.gapsMillis());
     }
 
     @Test
