@@ -77,7 +77,7 @@ public final class MqttCases {
                         .hint("send PINGREQ before the keep-alive elapses when nothing else is sent")
                         .assuming("the client stays connected for about twice AWS's 1.5 x keep-alive deadline").build(),
                 named("MQTT-KeepAlive-NoPingresp", Rule.CLIENT_KA_01).broker(everyConnection("withhold-pingresp"))
-                        .action(ClientTask.Action.STAY_CONNECTED).needs(SCALED_TIME).budget(Duration.ofSeconds(150))
+                        .action(ClientTask.Action.STAY_CONNECTED).client(ANY).needs(SCALED_TIME).budget(Duration.ofSeconds(150))
                         .judge(Judge.droppedDeadConnectionItself())
                         .hint("treat a missing PINGRESP as a dead connection and reconnect")
                         .assuming("PINGRESP is withheld on every connection; a reconnect within the budget passes").build(),
