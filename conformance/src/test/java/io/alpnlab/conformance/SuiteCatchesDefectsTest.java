@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -31,6 +32,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * it breaks.
  */
 @Execution(ExecutionMode.CONCURRENT)
+// Alone in its module run (its own cases still side by side): its timing judges measure tens of milliseconds, which
+// C builds and container starts next to it turned into hundreds in a CI run.
+@Isolated
 class SuiteCatchesDefectsTest {
 
     @TempDir

@@ -11,6 +11,7 @@ import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.rules.Outcome;
 import io.alpnlab.broker.testing.BrokerFixture;
 import io.alpnlab.testing.RealPeer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -160,6 +161,25 @@ class MosquittoClientsTest {
         RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20), tls(sub, ListenerRole.MQTT_8883, "shadow-sub", "-V", "5",
                 "-t", "$aws/things/lamp/shadow/update/accepted", "-W", "1", "-d"));
         assertTrue(result.stdout().contains("received SUBACK"), result.toString());
+    }
+
+    /** AWS's quotas, flagged: 150 publishes in a burst pass 100 per second, and a second CONNECT within 1 s of the first. */
+    @Test
+    void a_publish_burst_and_a_fast_reconnect_are_flagged_as_aws_would_throttle_them() throws Exception {
+        Path lines = Files.createTempFile("burst", ".txt");
+        Files.write(lines, java.util.stream.IntStream.range(0, 150).mapToObj(i -> "reading " + i).toList());
+        List<String> burst = new ArrayList<>(List.of("sh", "-c", "\"$0\" \"$@\" < " + lines));
+        burst.addAll(tls(pub, ListenerRole.MQTT_8883, "burst", "-t", "burst/t", "-l", "-q", "0"));
+        RealPeer.Result first = RealPeer.run(Duration.ofSeconds(20), burst);
+        assertEquals(0, first.exitCode(), first.toString());
+        RealPeer.Result again = RealPeer.run(Duration.ofSeconds(20), tls(pub, ListenerRole.MQTT_8883, "burst", "-t", "burst/t",
+                "-m", "once more"));
+        assertEquals(0, again.exitCode(), again.toString());
+        List<ConnectionRecord> records = fixture.broker().recorder().records().stream()
+                .filter(r -> r.mqtt() != null && "burst".equals(r.mqtt().clientId())).toList();
+        assertTrue(records.get(0).has("MQTT-RATE-01", Outcome.WARN), records.get(0).checks().toString());
+        assertTrue(records.get(1).has("MQTT-CONN-04", Outcome.WARN), records.get(1).checks().toString());
+        Files.deleteIfExists(lines);
     }
 
     /** With broker.qos2=drop, the older behaviour: no PUBREC, and the MQTT 3.1.1 connection stays. */

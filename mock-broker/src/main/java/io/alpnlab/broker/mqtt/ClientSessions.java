@@ -31,6 +31,8 @@ public final class ClientSessions {
     private final MqttBackend backend;
     private final Map<String, Session> connected = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+    /** When each client ID last sent an accepted CONNECT, for AWS's 1 per second quota. */
+    private final Map<String, Long> lastConnectNanos = new ConcurrentHashMap<>();
     /** Expiries asked for while the client was still connected: carried out when it disconnects. */
     private final Map<String, CompletableFuture<Void>> expireOnDisconnect = new ConcurrentHashMap<>();
     /** The MQTT version (4 or 5) each persistent session was made with: AWS does not carry one across versions. */
@@ -89,6 +91,13 @@ public final class ClientSessions {
         } else {
             sessionVersions.remove(clientId);
         }
+    }
+
+    /** How long since this client ID's previous CONNECT (null for its first), and remembers this one. */
+    public java.time.Duration sincePreviousConnect(String clientId) {
+        long now = System.nanoTime();
+        Long previous = lastConnectNanos.put(clientId, now);
+        return previous == null ? null : java.time.Duration.ofNanos(now - previous);
     }
 
     public boolean isConnected(String clientId) {

@@ -87,6 +87,11 @@ final class MqttConnectGate extends MqttConnectionHandler {
                 connection.devicePolicy, connection.policyVariables,
                 customAuth && layer.registry().authorize(username, password).isPresent()), layer.defaultSessionExpiry());
         established.observation().addChecks(decision.checks());
+        Check rate = MqttPolicy.onConnectRate(layer.sessions().sincePreviousConnect(decision.clientId(connection.clientId)),
+                layer.timing().scaled(MqttPolicy.MIN_CONNECT_INTERVAL));
+        if (rate != null) {
+            established.observation().addCheck(rate);
+        }
         if (decision.assignedClientId() != null) {
             connection.clientId = decision.assignedClientId();
             connection.policyVariables = policyVariables(established, connection.clientId);

@@ -48,6 +48,10 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
     /** Packet IDs of the front door's own deliveries (retained messages): their PUBACKs stay here. */
     private final Set<Integer> frontDoorPacketIds = new HashSet<>();
     private int nextRetainedPacketId = RETAINED_PACKET_IDS_FROM;
+    /** Arrival times and sizes of the last second's publishes, for AWS's per-connection rate quotas. */
+    private final java.util.ArrayDeque<long[]> recentPublishes = new java.util.ArrayDeque<>();
+    private long recentPublishBytes;
+    private boolean rateFlagged;
 
     MqttRelay(MqttConnection connection) {
         super(connection);
@@ -84,6 +88,7 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
             return;
         }
         int qos = publish.fixedHeader().qosLevel().value();
+        countForRate(publish.payload().readableBytes());
         MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, qos, publish.fixedHeader().isRetain(),
                 publish.payload().readableBytes(), connection.devicePolicy, connection.policyVariables,
                 connection.layer.profile().qos2(), connection.mqttVersion == 5);
@@ -104,6 +109,23 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
                 new MqttFixedHeader(MqttMessageType.PUBLISH, publish.fixedHeader().isDup(), publish.fixedHeader().qosLevel(),
                         false, 0),
                 new MqttPublishVariableHeader(topic, publish.variableHeader().packetId()), publish.payload().retainedDuplicate()));
+    }
+
+    /** Keeps the last second of publishes and flags the connection, once, when it passes AWS's rates. */
+    private void countForRate(int payloadBytes) {
+        long now = System.nanoTime();
+        recentPublishes.addLast(new long[] {now, payloadBytes});
+        recentPublishBytes += payloadBytes;
+        while (!recentPublishes.isEmpty() && now - recentPublishes.peekFirst()[0] > 1_000_000_000L) {
+            recentPublishBytes -= recentPublishes.removeFirst()[1];
+        }
+        if (!rateFlagged) {
+            Check rate = MqttPolicy.onPublishRate(recentPublishes.size(), recentPublishBytes);
+            if (rate != null) {
+                rateFlagged = true;
+                connection.established.observation().addCheck(rate);
+            }
+        }
     }
 
     /** The topic an MQTT 5 PUBLISH names, through its topic alias if it has one; null after a violation. */

@@ -32,6 +32,11 @@ public final class MqttPolicy {
     /** The account's persistent session expiry period: 1 hour by default, adjustable up to 7 days (quotas page). */
     public static final Duration DEFAULT_SESSION_EXPIRY = Duration.ofHours(1);
     public static final Duration MAX_SESSION_EXPIRY = Duration.ofDays(7);
+    /** AWS's quota: connect requests per second per client ID. */
+    public static final Duration MIN_CONNECT_INTERVAL = Duration.ofSeconds(1);
+    /** AWS's quotas per connection: publish requests and bytes per second. */
+    public static final int MAX_PUBLISHES_PER_SECOND = 100;
+    public static final int MAX_PUBLISH_BYTES_PER_SECOND = 512 * 1024;
     /** AWS's in-flight unacknowledged QoS 1 messages per connection, announced to MQTT 5 clients as Receive Maximum. */
     public static final int RECEIVE_MAXIMUM = 100;
 
@@ -298,6 +303,37 @@ public final class MqttPolicy {
                 return new Violation(Rule.MQTT_AUTHZ_01, "the policy does not allow subscribing to '" + filter + "'",
                         REASON_NOT_AUTHORIZED, "FORBIDDEN_ACCESS");
             }
+        }
+        return null;
+    }
+
+    /**
+     * A CONNECT for a client ID that connected {@code sincePrevious} ago (null for the first): AWS's 1 per
+     * second quota. A warning when it is broken, else null; the connection goes on (what AWS does is INF).
+     *
+     * @param interval the quota's second, scaled as the broker scales protocol times
+     */
+    public static Check onConnectRate(Duration sincePrevious, Duration interval) {
+        if (sincePrevious == null || sincePrevious.compareTo(interval) >= 0) {
+            return null;
+        }
+        return Check.warn(Rule.MQTT_CONN_04, "CONNECT " + sincePrevious.toMillis() + " ms after the previous one for this client"
+                + " ID; AWS allows 1 per second per client ID" + (interval.equals(MIN_CONNECT_INTERVAL) ? "" : " (scaled here to "
+                + interval.toMillis() + " ms)") + " and throttles the rest: back off");
+    }
+
+    /**
+     * The publish rate of one connection over the last second: a warning the first time it passes AWS's
+     * 100 publishes or 512 KiB per second, else null.
+     */
+    public static Check onPublishRate(int publishesInLastSecond, long bytesInLastSecond) {
+        if (publishesInLastSecond > MAX_PUBLISHES_PER_SECOND) {
+            return Check.warn(Rule.MQTT_RATE_01, publishesInLastSecond + " publishes within a second; AWS allows "
+                    + MAX_PUBLISHES_PER_SECOND + " per connection and throttles the excess");
+        }
+        if (bytesInLastSecond > MAX_PUBLISH_BYTES_PER_SECOND) {
+            return Check.warn(Rule.MQTT_RATE_01, bytesInLastSecond + " bytes published within a second; AWS allows 512 KiB per"
+                    + " connection and throttles the excess");
         }
         return null;
     }

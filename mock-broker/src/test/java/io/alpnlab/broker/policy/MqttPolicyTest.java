@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alpnlab.broker.registry.DevicePolicy;
+import io.alpnlab.broker.rules.Check;
+import io.alpnlab.broker.rules.Outcome;
 import io.alpnlab.broker.rules.Rule;
 import java.time.Duration;
 import java.util.List;
@@ -171,5 +173,17 @@ class MqttPolicyTest {
         assertTrue(policy.allowsPublish("things/kitchen/temp", variables));
         assertEquals(Rule.MQTT_AUTHZ_01, MqttPolicy.onPublish("things/garage/temp", 0, false, 1, policy, variables,
                 Profile.Qos2Mode.CLOSE).rule());
+    }
+
+    @Test
+    void connect_and_publish_rates_are_flagged_past_aws_quotas() {
+        assertNull(MqttPolicy.onConnectRate(null, Duration.ofSeconds(1)), "a client ID's first CONNECT");
+        assertNull(MqttPolicy.onConnectRate(Duration.ofMillis(1000), Duration.ofSeconds(1)));
+        Check tooSoon = MqttPolicy.onConnectRate(Duration.ofMillis(400), Duration.ofSeconds(1));
+        assertEquals(Rule.MQTT_CONN_04, tooSoon.rule());
+        assertEquals(Outcome.WARN, tooSoon.outcome());
+        assertNull(MqttPolicy.onPublishRate(100, 512 * 1024));
+        assertEquals(Rule.MQTT_RATE_01, MqttPolicy.onPublishRate(101, 0).rule());
+        assertEquals(Rule.MQTT_RATE_01, MqttPolicy.onPublishRate(3, 512 * 1024 + 1).rule());
     }
 }
