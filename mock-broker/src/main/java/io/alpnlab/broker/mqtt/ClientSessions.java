@@ -31,6 +31,7 @@ public final class ClientSessions {
     private final MqttBackend backend;
     private final Map<String, Session> connected = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+    private static final int MAX_REMEMBERED_CONNECTS = 10_000;
     /** When each client ID last sent an accepted CONNECT, for AWS's 1 per second quota. */
     private final Map<String, Long> lastConnectNanos = new ConcurrentHashMap<>();
     /** Expiries asked for while the client was still connected: carried out when it disconnects. */
@@ -96,6 +97,10 @@ public final class ClientSessions {
     /** How long since this client ID's previous CONNECT (null for its first), and remembers this one. */
     public java.time.Duration sincePreviousConnect(String clientId) {
         long now = System.nanoTime();
+        if (lastConnectNanos.size() > MAX_REMEMBERED_CONNECTS) {
+            // Only the last second matters: a client cycling through new IDs must not grow this without bound.
+            lastConnectNanos.values().removeIf(at -> now - at > 1_000_000_000L);
+        }
         Long previous = lastConnectNanos.put(clientId, now);
         return previous == null ? null : java.time.Duration.ofNanos(now - previous);
     }

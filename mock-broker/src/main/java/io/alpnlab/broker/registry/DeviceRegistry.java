@@ -91,11 +91,40 @@ public final class DeviceRegistry {
         authorizers.add(authorizer);
     }
 
-    /** Whether a custom-auth username/password is accepted by any authorizer. */
+    /** The MQTT username parameter that names the custom authorizer (AWS's custom authentication page). */
+    public static final String AUTHORIZER_NAME_PARAMETER = "x-amz-customauthorizer-name";
+
+    /**
+     * Whether a custom-auth CONNECT is accepted, read as AWS reads it: the username may carry a query
+     * string ({@code device?x-amz-customauthorizer-name=my-authorizer&token=...}); the named authorizer
+     * decides, or the default one (the first configured) when none is named. The mock's authorizers
+     * accept one username (the part before {@code ?}) and password, where AWS calls a Lambda with the
+     * password base64-encoded.
+     */
     public Optional<CustomAuthorizer> authorize(String username, String password) {
-        return authorizers.stream()
-                .filter(authorizer -> authorizer.username().equals(username) && authorizer.password().equals(password))
-                .findFirst();
+        if (username == null || authorizers.isEmpty()) {
+            return Optional.empty();
+        }
+        int query = username.indexOf('?');
+        String user = query < 0 ? username : username.substring(0, query);
+        String named = query < 0 ? null : queryParameters(username.substring(query + 1)).get(AUTHORIZER_NAME_PARAMETER);
+        CustomAuthorizer authorizer = named == null ? authorizers.get(0)
+                : authorizers.stream().filter(candidate -> candidate.name().equals(named)).findFirst().orElse(null);
+        return authorizer != null && authorizer.username().equals(user) && authorizer.password().equals(password)
+                ? Optional.of(authorizer) : Optional.empty();
+    }
+
+    /** The name=value pairs of a username's query string, URL-decoded. */
+    static Map<String, String> queryParameters(String query) {
+        Map<String, String> parameters = new java.util.LinkedHashMap<>();
+        for (String pair : query.split("&")) {
+            int equals = pair.indexOf('=');
+            if (equals > 0) {
+                parameters.put(java.net.URLDecoder.decode(pair.substring(0, equals), java.nio.charset.StandardCharsets.UTF_8),
+                        java.net.URLDecoder.decode(pair.substring(equals + 1), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return parameters;
     }
 
     /** Loads a registry file or folder (see the class comment) into this registry. */

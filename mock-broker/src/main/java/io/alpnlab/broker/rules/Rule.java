@@ -28,7 +28,7 @@ public enum Rule {
             Provenance.OBSERVED, "github.com/aws/aws-iot-device-sdk-python/issues/131 and github.com/aws/amazon-freertos/issues/3135 (connections on 443 without the name hang); read 2026-12-02. broker.alpn=strict answers no_application_protocol instead"),
     TLS_ALPN_04("TLS-ALPN-04", Party.BROKER, "On port 443 the ALPN name x-amzn-http-ca selects HTTPS with an X.509 client certificate.",
             Provenance.DOCUMENTED, "\"Device communication protocols\" (https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html); read 2026-12-02"),
-    TLS_ALPN_05("TLS-ALPN-05", Party.BROKER, "On port 443 the ALPN name mqtt selects MQTT with custom authentication: no client certificate, username/password checked by an authorizer.",
+    TLS_ALPN_05("TLS-ALPN-05", Party.BROKER, "On port 443 the ALPN name mqtt selects MQTT with custom authentication: no client certificate; the username may carry a query string naming the authorizer (x-amz-customauthorizer-name, else the default authorizer decides) with its token, and the authorizer checks username and password (AWS passes the password to its Lambda base64-encoded).",
             Provenance.DOCUMENTED, "\"Device communication protocols\" (https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html) and \"Custom authentication\" (https://docs.aws.amazon.com/iot/latest/developerguide/custom-authentication.html); read 2026-12-02"),
     TLS_ALPN_06("TLS-ALPN-06", Party.CLIENT, "The ALPN name is offered as the plain string x-amzn-mqtt-ca, not in OpenSSL's length-prefixed wire format.",
             Provenance.OBSERVED, "github.com/aws/amazon-freertos/issues/3135, FreeRTOS pull requests 675 and 831 (mbedTLS given \"\\x0ex-amzn-mqtt-ca\" offers a wrong name); read 2026-12-02"),
