@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The C agent (agents/c: mbedTLS 2.28, the Pico W's TLS stack) as a device on another host: built with
@@ -34,6 +36,9 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * cause named from the build configuration the agent reports.
  */
 @Execution(ExecutionMode.CONCURRENT)
+// Its builds and suite runs load both cores: the class takes the timing lock for itself (its runs then go one at a
+// time), so that the meta-test's millisecond judgements never run next to them.
+@ResourceLock(value = SuiteCatchesDefectsTest.TIMING, mode = ResourceAccessMode.READ_WRITE)
 class CAgentOverNetworkTest {
 
     private static final Path AGENT_SOURCES = Path.of("..", "agents", "c").toAbsolutePath().normalize();

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,10 +33,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * it breaks.
  */
 @Execution(ExecutionMode.CONCURRENT)
-// Alone in its module run (its own cases still side by side): its timing judges measure tens of milliseconds, which
-// C builds and container starts next to it turned into hundreds in a CI run.
-@Isolated
 class SuiteCatchesDefectsTest {
+
+    /**
+     * Held shared by each run here and exclusively by the C agent's builds: the timing judges here measure tens of
+     * milliseconds, which C builds next to them turned into hundreds in a CI run. A lock per method, not on the
+     * class, keeps the runs here side by side.
+     */
+    static final String TIMING = "alpnlab.timing";
 
     @TempDir
     static Path dir;
@@ -60,6 +65,7 @@ class SuiteCatchesDefectsTest {
     }
 
     @Test
+    @ResourceLock(value = TIMING, mode = ResourceAccessMode.READ)
     @Execution(ExecutionMode.CONCURRENT)
     void conforming_reference_client_passes_every_case() throws Exception {
         List<String> failures = new ArrayList<>();
@@ -84,6 +90,7 @@ class SuiteCatchesDefectsTest {
      * rule, the one it breaks; every other case it cannot get through says BLOCKED by that rule.
      */
     @ParameterizedTest(name = "{0} fails only {1}")
+    @ResourceLock(value = TIMING, mode = ResourceAccessMode.READ)
     @org.junit.jupiter.params.provider.CsvSource({"no-sni, TLS-SNI-01", "no-alpn, TLS-ALPN-01", "mqtt-31, MQTT-CONN-03"})
     @Execution(ExecutionMode.CONCURRENT)
     void a_client_with_one_defect_fails_one_rule_and_the_rest_is_blocked_by_it(String defect, String rule) throws Exception {
@@ -139,6 +146,7 @@ class SuiteCatchesDefectsTest {
      * a quarter of real time, where the defect's 5 ms wait is far below the 250 ms it must respect.
      */
     @Test
+    @ResourceLock(value = TIMING, mode = ResourceAccessMode.READ)
     @Execution(ExecutionMode.CONCURRENT)
     void reconnecting_at_once_after_a_server_disconnect_is_caught() throws Exception {
         try (ConformanceEngine engine = engine(Defects.named("no-backoff"), "MQTT-Reconnect-AfterServerDisconnect", "0.25")) {
@@ -152,6 +160,7 @@ class SuiteCatchesDefectsTest {
 
     /** Each defect runs against its own broker; they share only the read-only PKI, so they run side by side. */
     @ParameterizedTest(name = "{0} is caught by {1}")
+    @ResourceLock(value = TIMING, mode = ResourceAccessMode.READ)
     @MethodSource("defects")
     @Execution(ExecutionMode.CONCURRENT)
     void each_defective_reference_client_is_caught_by_its_case(String defect, String caseId, String brokenRule) throws Exception {
