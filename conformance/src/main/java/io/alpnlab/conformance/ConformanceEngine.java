@@ -241,13 +241,8 @@ public final class ConformanceEngine implements AutoCloseable {
                 "hello from " + conformanceCase.id(), conformanceCase.qos(), 0, timeout, scale);
     }
 
-    /**
-     * The client subscribes and waits for one message; once the broker has sent its SUBACK the suite
-     * publishes {@link ConformanceCase#LARGE_DELIVERY_BYTES} at QoS 1 to the client's topic, which the broker delivers
-     * in maximum-size (16 KB) TLS records.
-     */
-    private ClientReport runWithDelivery(ClientTask task, String payload) throws InterruptedException {
-        java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
+    /** Runs the client on its own thread, so the suite can act meanwhile; its report (or failure) completes {@code run}. */
+    private Thread startClient(ClientTask task, java.util.concurrent.CompletableFuture<ClientReport> run) {
         Thread thread = new Thread(() -> {
             try {
                 run.complete(client.run(task));
@@ -256,6 +251,17 @@ public final class ConformanceEngine implements AutoCloseable {
             }
         }, "alpnlab-case-client");
         thread.start();
+        return thread;
+    }
+
+    /**
+     * The client subscribes and waits for one message; once the broker has sent its SUBACK the suite
+     * publishes {@link ConformanceCase#LARGE_DELIVERY_BYTES} at QoS 1 to the client's topic, which the broker delivers
+     * in maximum-size (16 KB) TLS records.
+     */
+    private ClientReport runWithDelivery(ClientTask task, String payload) throws InterruptedException {
+        java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
+        Thread thread = startClient(task, run);
         long deadline = System.nanoTime() + task.timeout().toNanos();
         while (!run.isDone() && !broker.context().openConnectionHasSent(task.clientId(), "SUBACK")
                 && System.nanoTime() < deadline) {
@@ -295,16 +301,9 @@ public final class ConformanceEngine implements AutoCloseable {
         if (!client.stoppable()) {
             return client.run(task);
         }
-        java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            try {
-                run.complete(client.run(task));
-            } catch (Throwable failure) {
-                run.completeExceptionally(failure);
-            }
-        }, "alpnlab-case-client");
         long started = System.nanoTime();
-        thread.start();
+        java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
+        Thread thread = startClient(task, run);
         try {
             while (true) {
                 try {

@@ -177,17 +177,6 @@ public interface Judge {
         };
     }
 
-    /** At least {@code count} MQTT connections came from the client (it reconnected). */
-    static Judge reconnected(int count) {
-        return run -> {
-            int connections = run.mqttConnections().size();
-            return connections >= count
-                    ? Observation.pass(count + " connections (the client reconnects)", connections + " connections")
-                    : Observation.fail(count + " connections (the client reconnects)", connections + " connection(s): it did not"
-                            + " reconnect");
-        };
-    }
-
     /**
      * Over 5 reconnects exponential backoff grows 16-fold (doubling) or at least 8-fold (equal jitter); linear
      * delays 5-fold at most. The last reconnects must be this many times the first, plus a margin (at time
