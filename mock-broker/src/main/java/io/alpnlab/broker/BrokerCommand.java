@@ -87,7 +87,7 @@ public final class BrokerCommand implements Callable<Integer> {
 
     static {
         String[] labels = {"sni=MODE", "alpn=MODE", "registry-check=WHERE", "unauthorized-connect=HOW", "security-policy=NAME",
-            "mfl=MODE", "alpn-8883=MODE", "client-cert-expiry=MODE", "qos2=MODE", "upstream=URI", "registry=FILE|DIR", "event-log=FILE", "control-port=PORT",
+            "mfl=MODE", "alpn-8883=MODE", "client-cert-expiry=MODE", "qos2=MODE", "quotas=MODE", "upstream=URI", "registry=FILE|DIR", "event-log=FILE", "control-port=PORT",
             "control-bind=ADDRESS"};
         for (String label : labels) {
             SETTING_OPTIONS.put(label.substring(0, label.indexOf('=')), label.substring(label.indexOf('=') + 1));

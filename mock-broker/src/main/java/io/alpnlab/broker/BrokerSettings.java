@@ -71,6 +71,8 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
                 + " verifiers do; unverified at AWS) or accept (with a warning)"});
         keys.put("qos2", new String[] {"close", "a QoS 2 PUBLISH: close (AWS today; DISCONNECT 0x9B for MQTT 5) or drop"
                 + " (no answer, connection kept)"});
+        keys.put("quotas", new String[] {"enforce", "AWS's per-client throttles (1 CONNECT/s per client ID, 100 publishes"
+                + " and 512 KiB/s per connection): enforce (refuse and discard the excess) or flag (warn only)"});
         keys.put("misbehave", new String[] {"", "misbehaviours for every connection, comma-separated"});
         keys.put("upstream", new String[] {"", "mqtt://host:port of an existing broker instead of the embedded Moquette"});
         keys.put("event-log", new String[] {"", "JSON-lines file to append every connection record to"});

@@ -139,6 +139,7 @@ class AwsIotDeviceSdkTest {
                 assertFalse(settings.getSubscriptionIdentifiersAvailable());
                 assertTrue(settings.getRetainAvailable());
                 assertTrue(settings.getWildcardSubscriptionsAvailable());
+                assertTrue(settings.getSharedSubscriptionsAvailable(), "AWS supports $share/ subscriptions");
                 String assigned = settings.getAssignedClientID();
                 ConnectionRecord record = fixture.awaitRecord(r -> r.mqtt() != null && assigned.equals(r.mqtt().clientId()));
                 assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome(), record.verdict().toString());

@@ -162,6 +162,16 @@ class OpensslFrontDoorTest extends SharedBrokerTest {
     }
 
     @Test
+    void lenient_sni_profile_still_refuses_custom_authentication_without_sni() {
+        fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).with(Profile.SniMode.LENIENT));
+        RealPeer.Result client = sClient(port(ListenerRole.MULTIPLEX_443), "-noservername", "-alpn", "mqtt");
+        assertTrue(client.output().contains("alert number 112"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MULTIPLEX_443);
+        assertEquals("TLS-SNI-01", record.verdict().rule());
+        assertTrue(record.verdict().detail().contains("custom authentication"), record.verdict().detail());
+    }
+
+    @Test
     void port_8883_always_requests_the_certificate_and_accepts_the_registered_device() {
         RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883),
                 concat(new String[] {"-servername", E, "-verify_return_error"}, device("device-ecc")));

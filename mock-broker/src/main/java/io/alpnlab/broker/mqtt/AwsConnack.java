@@ -42,7 +42,7 @@ final class AwsConnack {
             List<String> announced = new ArrayList<>(List.of("Maximum QoS 1", "Receive Maximum " + MqttPolicy.RECEIVE_MAXIMUM,
                     "Topic Alias Maximum " + MqttPolicy.TOPIC_ALIAS_MAXIMUM, "Maximum Packet Size " + MqttPolicy.MAX_PAYLOAD_BYTES,
                     "Retain Available", "Wildcard Subscriptions Available", "Subscription Identifiers not available",
-                    "Shared Subscriptions not available (not emulated yet)"));
+                    "Shared Subscriptions Available"));
             add(properties, MqttProperties.MqttPropertyType.MAXIMUM_QOS, 1);
             add(properties, MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM, MqttPolicy.RECEIVE_MAXIMUM);
             add(properties, MqttProperties.MqttPropertyType.TOPIC_ALIAS_MAXIMUM, MqttPolicy.TOPIC_ALIAS_MAXIMUM);
@@ -50,9 +50,7 @@ final class AwsConnack {
             add(properties, MqttProperties.MqttPropertyType.RETAIN_AVAILABLE, 1);
             add(properties, MqttProperties.MqttPropertyType.WILDCARD_SUBSCRIPTION_AVAILABLE, 1);
             add(properties, MqttProperties.MqttPropertyType.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0);
-            // AWS supports $share/ subscriptions; this broker does not deliver them to one member of a group yet, so it
-            // says so rather than announce what it cannot do.
-            add(properties, MqttProperties.MqttPropertyType.SHARED_SUBSCRIPTION_AVAILABLE, 0);
+            add(properties, MqttProperties.MqttPropertyType.SHARED_SUBSCRIPTION_AVAILABLE, 1);
             if (facts != null && facts.keepAliveApplied() != facts.keepAliveRequested()) {
                 add(properties, MqttProperties.MqttPropertyType.SERVER_KEEP_ALIVE, facts.keepAliveApplied());
                 announced.add("Server Keep Alive " + facts.keepAliveApplied());

@@ -94,15 +94,24 @@ public final class ClientSessions {
         }
     }
 
-    /** How long since this client ID's previous CONNECT (null for its first), and remembers this one. */
+    /** How long since this client ID's previous admitted CONNECT (null for its first). */
     public java.time.Duration sincePreviousConnect(String clientId) {
+        Long previous = lastConnectNanos.get(clientId);
+        return previous == null ? null : java.time.Duration.ofNanos(System.nanoTime() - previous);
+    }
+
+    /**
+     * Remembers a CONNECT that was let through, for the next one's {@link #sincePreviousConnect}. A
+     * throttled CONNECT is not remembered: a client that waits a second after its last admitted one gets
+     * in, however often it tried meanwhile (what AWS counts is INF).
+     */
+    public void connectAdmitted(String clientId) {
         long now = System.nanoTime();
         if (lastConnectNanos.size() > MAX_REMEMBERED_CONNECTS) {
             // Only the last second matters: a client cycling through new IDs must not grow this without bound.
             lastConnectNanos.values().removeIf(at -> now - at > 1_000_000_000L);
         }
-        Long previous = lastConnectNanos.put(clientId, now);
-        return previous == null ? null : java.time.Duration.ofNanos(now - previous);
+        lastConnectNanos.put(clientId, now);
     }
 
     public boolean isConnected(String clientId) {

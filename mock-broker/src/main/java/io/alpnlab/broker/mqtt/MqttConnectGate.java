@@ -87,9 +87,11 @@ final class MqttConnectGate extends MqttConnectionHandler {
                 connection.devicePolicy, connection.policyVariables,
                 customAuth && layer.registry().authorize(username, password).isPresent()), layer.defaultSessionExpiry());
         established.observation().addChecks(decision.checks());
-        Check rate = MqttPolicy.onConnectRate(layer.sessions().sincePreviousConnect(decision.clientId(connection.clientId)),
+        String throttledId = decision.clientId(connection.clientId);
+        Check rate = MqttPolicy.onConnectRate(layer.sessions().sincePreviousConnect(throttledId),
                 layer.timing().scaled(MqttPolicy.MIN_CONNECT_INTERVAL));
-        if (rate != null) {
+        boolean throttle = rate != null && layer.profile().quotas() == Profile.Quotas.ENFORCE;
+        if (rate != null && !throttle) {
             established.observation().addCheck(rate);
         }
         if (decision.assignedClientId() != null) {
@@ -111,6 +113,11 @@ final class MqttConnectGate extends MqttConnectionHandler {
             }
             return;
         }
+        if (throttle) {
+            refuseThrottled(ctx, rate);
+            return;
+        }
+        layer.sessions().connectAdmitted(throttledId);
         if (layer.plan().shouldRefuseConnect(established.misbehaviours())) {
             established.observation().addCheck(Check.applied(Rule.CLIENT_RETRY_01, "misbehaviour refuse-first-connections: "
                     + "CONNECT closed without CONNACK"));
@@ -209,6 +216,26 @@ final class MqttConnectGate extends MqttConnectionHandler {
                 : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED;
         ctx.writeAndFlush(MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build())
                 .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * AWS's CONNECT throttle (1 per second per client ID, quotas page). What the excess gets is INF: MQTT 5
+     * has a reason for it (0x9F, Connection rate exceeded); MQTT 3.1.1 has none, so the connection is closed
+     * without CONNACK, as AWS closes other refused 3.1.1 CONNECTs.
+     */
+    private void refuseThrottled(ChannelHandlerContext ctx, Check rate) {
+        boolean mqtt5 = connection.mqttVersion == 5;
+        connection.established.observation().refuse(new Refusal(Rule.MQTT_CONN_04, Refusal.NO_ALERT, rate.detail()
+                + "; refused (broker.quotas=enforce) with " + (mqtt5 ? "CONNACK 0x9F (Connection rate exceeded)"
+                        : "the connection closed without CONNACK")));
+        connection.mqtt.disconnectReason("THROTTLED");
+        connection.state = MqttConnection.State.CLOSED;
+        if (!mqtt5) {
+            ctx.close();
+            return;
+        }
+        ctx.writeAndFlush(MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.CONNECTION_REFUSED_CONNECTION_RATE_EXCEEDED)
+                .sessionPresent(false).build()).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void onBackendConnack(ChannelHandlerContext ctx, MqttConnAckMessage connack) {

@@ -37,6 +37,7 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
     private final EventLoop internalLoop;
     private final RetainedStore retained = new RetainedStore();
     private final BackendLink.Opener backendOpener;
+    private final SharedSubscriptions shared;
 
     public MqttLayer(BrokerContext broker, MqttBackend backend, EventLoop internalLoop, Duration defaultSessionExpiry) {
         this(broker, backend, internalLoop, defaultSessionExpiry,
@@ -53,6 +54,7 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
         this.lifecycle = new LifecycleEvents(publisher, broker.clock());
         this.defaultSessionExpiry = defaultSessionExpiry;
         this.internalLoop = internalLoop;
+        this.shared = new SharedSubscriptions(internalLoop, backendOpener);
     }
 
     /**
@@ -115,6 +117,10 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
         return broker.timing();
     }
 
+    SharedSubscriptions shared() {
+        return shared;
+    }
+
     RetainedStore retained() {
         return retained;
     }
@@ -126,6 +132,7 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
     @Override
     public void close() {
         sessions.close();
+        shared.close();
         publisher.close();
         backend.close();
     }

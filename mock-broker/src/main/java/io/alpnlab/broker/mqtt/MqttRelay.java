@@ -1,10 +1,13 @@
 package io.alpnlab.broker.mqtt;
 
 import io.alpnlab.broker.policy.MqttPolicy;
+import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.rules.Check;
 import io.alpnlab.broker.rules.Rule;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
@@ -20,6 +23,7 @@ import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Publish and subscribe once the client has its CONNACK: each packet is decided on by
@@ -35,7 +40,7 @@ import java.util.TreeMap;
  * from a plain broker: retained messages (none on wildcard filters), MQTT 5 topic aliases, and the
  * packet identifiers of its own deliveries, apart from the back end's.
  */
-final class MqttRelay extends MqttConnectionHandler implements BackendConnection.Listener {
+final class MqttRelay extends MqttConnectionHandler implements BackendConnection.Listener, SharedSubscriptions.Member {
 
     static final String NAME = "mqtt-relay";
 
@@ -45,16 +50,34 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
     private final List<String> filters = new ArrayList<>();
     private final Map<Integer, String> topicAliases = new HashMap<>();
     private final Map<Integer, Pending> pendingSubscriptions = new HashMap<>();
-    /** Packet IDs of the front door's own deliveries (retained messages): their PUBACKs stay here. */
+    /** Packet IDs of the front door's own deliveries (retained and shared messages): their PUBACKs stay here. */
     private final Set<Integer> frontDoorPacketIds = new HashSet<>();
     private int nextRetainedPacketId = RETAINED_PACKET_IDS_FROM;
-    /** Arrival times and sizes of the last second's publishes, for AWS's per-connection rate quotas. */
-    private final java.util.ArrayDeque<long[]> recentPublishes = new java.util.ArrayDeque<>();
+    /** The front door's deliveries waiting for room in AWS's window of unacknowledged QoS 1 messages. */
+    private final ArrayDeque<MqttPublishMessage> heldBack = new ArrayDeque<>();
+    /** QoS 1 messages the back end delivered to the client and the client has not acknowledged yet. */
+    private int backendInFlight;
+    /** QoS 1 publishes of the client relayed to the back end and not acknowledged by it yet. */
+    private int clientInFlight;
+    private boolean clientInFlightFlagged;
+    /** The shared subscriptions this connection holds, by the filter as the client wrote it. */
+    private final Map<String, MqttPolicy.SharedFilter> sharedHeld = new HashMap<>();
+    /** Arrival times and sizes of the last second's admitted publishes, for AWS's per-connection rate quotas. */
+    private final ArrayDeque<long[]> recentPublishes = new ArrayDeque<>();
     private long recentPublishBytes;
     private boolean rateFlagged;
 
     MqttRelay(MqttConnection connection) {
         super(connection);
+        connection.channel.closeFuture().addListener(closed -> connectionClosed());
+    }
+
+    /** The end of the connection: its place in shared groups goes, and what waited for the window is dropped. */
+    private void connectionClosed() {
+        sharedHeld.values().forEach(shared -> connection.layer.shared().leave(shared.group(), shared.filter(), this));
+        sharedHeld.clear();
+        heldBack.forEach(ReferenceCountUtil::release);
+        heldBack.clear();
     }
 
 
@@ -68,8 +91,10 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
             case PUBACK -> {
                 int id = MqttPackets.idOf(message);
                 if (!frontDoorPacketIds.remove(id)) {
+                    backendInFlight = Math.max(0, backendInFlight - 1);
                     connection.backend.send(MqttPackets.pubAck(id));
                 }
+                sendHeldBack();
             }
             case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) message);
             case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) message);
@@ -88,7 +113,6 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
             return;
         }
         int qos = publish.fixedHeader().qosLevel().value();
-        countForRate(publish.payload().readableBytes());
         MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, qos, publish.fixedHeader().isRetain(),
                 publish.payload().readableBytes(), connection.devicePolicy, connection.policyVariables,
                 connection.layer.profile().qos2(), connection.mqttVersion == 5);
@@ -97,6 +121,19 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
             if (violation.action() == MqttPolicy.Action.ANSWER_WITH_REASON && qos == 1) {
                 connection.send(MqttPackets.pubAck(publish.variableHeader().packetId(), violation.reasonCode()));
             }
+            return;
+        }
+        if (overRate(publish.payload().readableBytes())) {
+            // AWS discards publishes past the rate (quotas page); a QoS 1 one is still answered (INF), with
+            // 0x97 (Quota exceeded) for MQTT 5, so that the client is not left waiting on it.
+            if (qos == 1) {
+                connection.send(connection.mqttVersion == 5
+                        ? MqttPackets.pubAck(publish.variableHeader().packetId(), MqttPolicy.REASON_QUOTA_EXCEEDED)
+                        : MqttPackets.pubAck(publish.variableHeader().packetId()));
+            }
+            return;
+        }
+        if (qos == 1 && !withinReceiveMaximum()) {
             return;
         }
         if (publish.fixedHeader().isRetain()) {
@@ -111,21 +148,51 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
                 new MqttPublishVariableHeader(topic, publish.variableHeader().packetId()), publish.payload().retainedDuplicate()));
     }
 
-    /** Keeps the last second of publishes and flags the connection, once, when it passes AWS's rates. */
-    private void countForRate(int payloadBytes) {
+    /**
+     * Whether this publish is past AWS's rates (100 publishes, 512 KiB in the last second) and is to be
+     * discarded; the connection is flagged once. Only admitted publishes count, so a client that keeps
+     * publishing too fast still gets its 100 a second through. Under broker.quotas=flag nothing is discarded.
+     */
+    private boolean overRate(int payloadBytes) {
         long now = System.nanoTime();
-        recentPublishes.addLast(new long[] {now, payloadBytes});
-        recentPublishBytes += payloadBytes;
         while (!recentPublishes.isEmpty() && now - recentPublishes.peekFirst()[0] > 1_000_000_000L) {
             recentPublishBytes -= recentPublishes.removeFirst()[1];
         }
-        if (!rateFlagged) {
-            Check rate = MqttPolicy.onPublishRate(recentPublishes.size(), recentPublishBytes);
-            if (rate != null) {
-                rateFlagged = true;
-                connection.established.observation().addCheck(rate);
+        Check rate = MqttPolicy.onPublishRate(recentPublishes.size() + 1, recentPublishBytes + payloadBytes);
+        boolean discard = rate != null && connection.layer.profile().quotas() == Profile.Quotas.ENFORCE;
+        if (!discard) {
+            recentPublishes.addLast(new long[] {now, payloadBytes});
+            recentPublishBytes += payloadBytes;
+        }
+        if (rate != null && !rateFlagged) {
+            rateFlagged = true;
+            connection.established.observation().addCheck(discard ? Check.warn(rate.rule(), rate.detail()
+                    + "; from here on the excess is discarded (broker.quotas=enforce)") : rate);
+        }
+        return discard;
+    }
+
+    /**
+     * Counts a QoS 1 publish in AWS's window of 100 unacknowledged ones. An MQTT 5 client was told Receive
+     * Maximum 100, so a 101st is the protocol error the specification names (DISCONNECT 0x93); a 3.1.1
+     * client cannot know the window, so it is flagged and served (what AWS does is INF).
+     */
+    private boolean withinReceiveMaximum() {
+        if (clientInFlight >= MqttPolicy.RECEIVE_MAXIMUM) {
+            if (connection.mqttVersion == 5) {
+                connection.violate(new MqttPolicy.Violation(Rule.MQTT_INFLIGHT_01, "a QoS 1 PUBLISH while "
+                        + clientInFlight + " were unacknowledged; the CONNACK said Receive Maximum "
+                        + MqttPolicy.RECEIVE_MAXIMUM, MqttPolicy.REASON_RECEIVE_MAXIMUM_EXCEEDED, "CLIENT_ERROR"));
+                return false;
+            }
+            if (!clientInFlightFlagged) {
+                clientInFlightFlagged = true;
+                connection.established.observation().addCheck(Check.warn(Rule.MQTT_INFLIGHT_01, "more than "
+                        + MqttPolicy.RECEIVE_MAXIMUM + " QoS 1 publishes unacknowledged at once; AWS allows 100 in flight"));
             }
         }
+        clientInFlight++;
+        return true;
     }
 
     /** The topic an MQTT 5 PUBLISH names, through its topic alias if it has one; null after a violation. */
@@ -174,6 +241,7 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
             return;
         }
         int packetId = subscribe.idAndPropertiesVariableHeader().messageId();
+        // The filters the front door answers itself (refused, or shared), with their SUBACK codes.
         Map<Integer, Integer> refusedCodes = new TreeMap<>();
         if (mqtt5) {
             for (int index : MqttPolicy.unauthorizedFilters(requested, connection.devicePolicy, connection.policyVariables)) {
@@ -195,32 +263,88 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
                 refusedCodes.put(requested.indexOf(countable.get(refusedIndex)), MqttPolicy.SUBACK_FAILURE);
             }
         }
-        List<Integer> refused = List.copyOf(refusedCodes.keySet());
-        pendingSubscriptions.put(packetId, new Pending(requested, refused, refusedCodes));
-        if (refused.size() == requested.size()) {
-            answerSubscribe(packetId, List.of());
-            return;
-        }
-        MqttMessageBuilders.SubscribeBuilder builder = MqttMessageBuilders.subscribe().messageId(packetId);
+        List<CompletableFuture<Void>> joins = new ArrayList<>();
+        Map<Integer, CompletableFuture<Void>> joinedAt = new TreeMap<>();
         for (int i = 0; i < requested.size(); i++) {
-            if (!refused.contains(i)) {
-                builder.addSubscription(MqttQoS.valueOf(qos.get(i)), requested.get(i));
+            MqttPolicy.SharedFilter shared = MqttPolicy.sharedFilter(requested.get(i));
+            if (shared != null && !refusedCodes.containsKey(i)) {
+                refusedCodes.put(i, Math.min(qos.get(i), 1));
+                sharedHeld.put(requested.get(i), shared);
+                CompletableFuture<Void> joined = connection.layer.shared().join(shared.group(), shared.filter(), this,
+                        MqttQoS.valueOf(Math.min(qos.get(i), 1)));
+                joins.add(joined);
+                joinedAt.put(i, joined);
             }
         }
-        connection.backend.send(builder.build());
+        Runnable rest = () -> {
+            joinedAt.forEach((index, joined) -> {
+                if (joined.isCompletedExceptionally()) {
+                    refusedCodes.put(index, MqttPolicy.SUBACK_FAILURE);
+                }
+            });
+            List<Integer> answeredHere = List.copyOf(refusedCodes.keySet());
+            pendingSubscriptions.put(packetId, new Pending(requested, answeredHere, refusedCodes));
+            if (answeredHere.size() == requested.size()) {
+                answerSubscribe(packetId, List.of());
+                return;
+            }
+            MqttMessageBuilders.SubscribeBuilder builder = MqttMessageBuilders.subscribe().messageId(packetId);
+            for (int i = 0; i < requested.size(); i++) {
+                if (!answeredHere.contains(i)) {
+                    builder.addSubscription(MqttQoS.valueOf(qos.get(i)), requested.get(i));
+                }
+            }
+            connection.backend.send(builder.build());
+        };
+        if (joins.isEmpty()) {
+            rest.run();
+        } else {
+            // The SUBACK waits for the groups' own subscriptions, so it promises no message the client would miss.
+            CompletableFuture.allOf(joins.toArray(CompletableFuture[]::new))
+                    .whenComplete((joined, failure) -> loop().execute(rest));
+        }
     }
 
-    /** A SUBSCRIBE on its way to the back end: its filters, and those the front door refused itself, with their codes. */
+    /** A SUBSCRIBE on its way to the back end: its filters, and those the front door answers itself, with their codes. */
     private record Pending(List<String> requested, List<Integer> refused, Map<Integer, Integer> codes) {
     }
 
     private void onUnsubscribe(MqttUnsubscribeMessage unsubscribe) {
         List<String> topics = unsubscribe.payload().topics();
         filters.removeAll(topics);
-        MqttMessageBuilders.UnsubscribeBuilder builder = MqttMessageBuilders.unsubscribe()
-                .messageId(unsubscribe.idAndPropertiesVariableHeader().messageId());
-        topics.forEach(builder::addTopicFilter);
+        int packetId = unsubscribe.idAndPropertiesVariableHeader().messageId();
+        List<String> backendTopics = new ArrayList<>();
+        for (String topic : topics) {
+            MqttPolicy.SharedFilter shared = sharedHeld.remove(topic);
+            if (shared != null) {
+                connection.layer.shared().leave(shared.group(), shared.filter(), this);
+            } else if (MqttPolicy.sharedFilter(topic) == null) {
+                backendTopics.add(topic);
+            }
+        }
+        if (backendTopics.isEmpty()) {
+            connection.send(MqttMessageBuilders.unsubAck().packetId(packetId).build());
+            return;
+        }
+        MqttMessageBuilders.UnsubscribeBuilder builder = MqttMessageBuilders.unsubscribe().messageId(packetId);
+        backendTopics.forEach(builder::addTopicFilter);
         connection.backend.send(builder.build());
+    }
+
+    @Override
+    public EventLoop loop() {
+        return connection.channel.eventLoop();
+    }
+
+    /** A shared group's message for this member, delivered as the front door's own. */
+    @Override
+    public void deliverShared(String topic, ByteBuf payload, MqttQoS qos) {
+        if (connection.state == MqttConnection.State.CLOSED) {
+            payload.release();
+            return;
+        }
+        sendFromFrontDoor(MqttMessageBuilders.publish().topicName(topic).qos(qos).retained(false).messageId(0)
+                .payload(payload).build());
     }
 
     /** What the back end sends for this client, after its CONNACK. Runs on the client's event loop. */
@@ -229,7 +353,10 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
         try {
             switch (message.fixedHeader().messageType()) {
                 case PUBLISH -> deliver((MqttPublishMessage) message);
-                case PUBACK -> connection.send(MqttPackets.pubAck(MqttPackets.idOf(message)));
+                case PUBACK -> {
+                    clientInFlight = Math.max(0, clientInFlight - 1);
+                    connection.send(MqttPackets.pubAck(MqttPackets.idOf(message)));
+                }
                 case SUBACK -> onBackendSuback((MqttSubAckMessage) message);
                 case UNSUBACK -> connection.send(MqttMessageBuilders.unsubAck().packetId(MqttPackets.idOf(message)).build());
                 default -> {
@@ -290,15 +417,41 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
                 continue;
             }
             int qos = Math.min(grantedQos, stored.get().qos());
-            int packetId = 0;
-            if (qos > 0) {
-                packetId = nextRetainedPacketId;
-                nextRetainedPacketId = nextRetainedPacketId == 65535 ? RETAINED_PACKET_IDS_FROM : nextRetainedPacketId + 1;
-                frontDoorPacketIds.add(packetId);
-            }
-            connection.send(MqttMessageBuilders.publish().topicName(filter).qos(MqttQoS.valueOf(qos)).retained(true)
-                    .messageId(packetId).payload(Unpooled.wrappedBuffer(stored.get().payload())).build());
+            sendFromFrontDoor(MqttMessageBuilders.publish().topicName(filter).qos(MqttQoS.valueOf(qos)).retained(true)
+                    .messageId(0).payload(Unpooled.wrappedBuffer(stored.get().payload())).build());
         }
+    }
+
+    /**
+     * A delivery of the front door's own (retained, shared), within AWS's window of 100 unacknowledged QoS 1
+     * messages to the client: a QoS 1 one waits while the window is full, and gets its packet ID when it goes.
+     */
+    private void sendFromFrontDoor(MqttPublishMessage publish) {
+        if (publish.fixedHeader().qosLevel() == MqttQoS.AT_MOST_ONCE) {
+            connection.send(publish);
+            return;
+        }
+        heldBack.addLast(publish);
+        sendHeldBack();
+    }
+
+    private void sendHeldBack() {
+        while (!heldBack.isEmpty() && frontDoorPacketIds.size() + backendInFlight < MqttPolicy.RECEIVE_MAXIMUM) {
+            MqttPublishMessage waiting = heldBack.removeFirst();
+            int packetId = nextFrontDoorPacketId();
+            connection.send(new MqttPublishMessage(waiting.fixedHeader(),
+                    new MqttPublishVariableHeader(waiting.variableHeader().topicName(), packetId), waiting.payload()));
+        }
+    }
+
+    /** The next free packet ID of the front door's range, which the back end's (from 1) never reaches. */
+    private int nextFrontDoorPacketId() {
+        int packetId;
+        do {
+            packetId = nextRetainedPacketId;
+            nextRetainedPacketId = nextRetainedPacketId == 65535 ? RETAINED_PACKET_IDS_FROM : nextRetainedPacketId + 1;
+        } while (!frontDoorPacketIds.add(packetId));
+        return packetId;
     }
 
     /** A message for the client. A retained one that only wildcard filters match is dropped, as AWS does. */
@@ -311,6 +464,9 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
                 connection.backend.send(MqttPackets.pubAck(publish.variableHeader().packetId()));
             }
             return;
+        }
+        if (publish.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
+            backendInFlight++;
         }
         connection.send(new MqttPublishMessage(publish.fixedHeader(), publish.variableHeader(),
                 publish.payload().retainedDuplicate()));

@@ -92,6 +92,11 @@ public final class ConnectionPolicy {
             if (profile.sni() == Profile.SniMode.REQUIRED) {
                 return refuse(checks, Rule.TLS_SNI_01, AlertDescription.unrecognized_name, detail);
             }
+            // Even the docs that call SNI optional require it for custom authentication (custom-auth page).
+            if (AwsRoutes.route(role, hello).application() == Application.MQTT_CUSTOM_AUTH) {
+                return refuse(checks, Rule.TLS_SNI_01, AlertDescription.unrecognized_name, detail
+                        + "; custom authentication (ALPN mqtt) needs SNI even under broker.sni=lenient");
+            }
             checks.add(Check.warn(Rule.TLS_SNI_01, detail + "; accepted because broker.sni=lenient (current AWS docs)"));
         } else if (IP_LITERAL.matcher(sni).matches()) {
             return refuse(checks, Rule.TLS_SNI_02, AlertDescription.unrecognized_name, "SNI is the IP address '" + sni

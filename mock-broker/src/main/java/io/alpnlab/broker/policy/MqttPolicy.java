@@ -49,6 +49,8 @@ public final class MqttPolicy {
     public static final byte REASON_TOPIC_NAME_INVALID = (byte) 0x90;
     public static final byte REASON_PACKET_TOO_LARGE = (byte) 0x95;
     public static final byte REASON_QOS_NOT_SUPPORTED = (byte) 0x9B;
+    public static final byte REASON_RECEIVE_MAXIMUM_EXCEEDED = (byte) 0x93;
+    public static final byte REASON_QUOTA_EXCEEDED = (byte) 0x97;
     public static final byte REASON_TOPIC_ALIAS_INVALID = (byte) 0x94;
     public static final byte REASON_SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED = (byte) 0xA1;
 
@@ -379,6 +381,18 @@ public final class MqttPolicy {
      * @param check the failed check to record
      */
     public record SubscriptionLimit(List<Integer> refusedIndexes, Check check) {
+    }
+
+    /**
+     * A shared subscription's group and filter, from {@code $share/<group>/<filter>} (AWS takes it in MQTT
+     * 3.1.1 and 5); null for a plain filter. Call it on filters {@link #onSubscribe} accepted.
+     */
+    public static SharedFilter sharedFilter(String filter) {
+        return MqttTopics.shared(filter);
+    }
+
+    /** {@code $share/<group>/<filter>}, split: one member of the group gets each message the filter matches. */
+    public record SharedFilter(String group, String filter) {
     }
 
     /** An MQTT 5 topic alias must be within the maximum AWS announces. */

@@ -35,12 +35,43 @@ final class MqttTopics {
     private MqttTopics() {
     }
 
+    /** The prefix of a shared subscription's filter ({@code $share/<group>/}), MQTT 5's syntax, which AWS also takes in 3.1.1. */
+    static final String SHARE_PREFIX = "$share/";
+
+    /**
+     * A shared subscription's parts: the group and the filter after {@code $share/<group>/}; null when the
+     * filter is not shared. A malformed one (no group, or no filter) has an empty part, which {@link #check} names.
+     */
+    static MqttPolicy.SharedFilter shared(String filter) {
+        if (!filter.startsWith(SHARE_PREFIX)) {
+            return null;
+        }
+        String rest = filter.substring(SHARE_PREFIX.length());
+        int slash = rest.indexOf('/');
+        return slash < 0 ? new MqttPolicy.SharedFilter(rest, "")
+                : new MqttPolicy.SharedFilter(rest.substring(0, slash), rest.substring(slash + 1));
+    }
+
     /** Size, depth and reserved-name rules shared by topic names and filters. */
     static MqttPolicy.Violation check(String topic, boolean filter) {
         // An MQTT 5 client is told which: a bad topic name (0x90) or a bad filter (0x8F).
         byte reason = filter ? MqttPolicy.REASON_TOPIC_FILTER_INVALID : MqttPolicy.REASON_TOPIC_NAME_INVALID;
         if (topic.isEmpty()) {
             return new MqttPolicy.Violation(Rule.MQTT_TOPIC_01, "empty topic", reason, "CLIENT_ERROR");
+        }
+        MqttPolicy.SharedFilter shared = filter ? shared(topic) : null;
+        if (shared != null) {
+            // MQTT 5 section 4.8.2: a group name is one level without wildcards, followed by a filter.
+            if (shared.group().isEmpty() || shared.group().contains("+") || shared.group().contains("#")
+                    || shared.filter().isEmpty()) {
+                return new MqttPolicy.Violation(Rule.MQTT_TOPIC_02, "'" + topic + "' is no shared subscription: write"
+                        + " $share/<group>/<filter>, with a group name without wildcards", reason, "CLIENT_ERROR");
+            }
+            // The quotas page does not count $share/<group>/ in a filter's size and depth.
+            MqttPolicy.Violation inner = check(shared.filter(), true);
+            return inner == null || !inner.detail().startsWith("topic") ? inner
+                    : new MqttPolicy.Violation(inner.rule(), inner.detail() + " (not counting the $share/<group>/ prefix)",
+                            inner.reasonCode(), inner.lifecycleReason(), inner.action());
         }
         String counted = BASIC_INGEST_PREFIX.matcher(topic).replaceFirst("");
         int bytes = counted.getBytes(StandardCharsets.UTF_8).length;

@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param alpn8883 whether an x-amzn-mqtt-ca offered on the 8883 listener is selected (echoed) or not
  * @param clientCertExpiry whether a device certificate outside its validity period is refused (unverified at AWS)
  * @param qos2 what a QoS 2 PUBLISH gets: the connection closed (AWS today) or a silent drop (older behaviour)
+ * @param quotas whether AWS's per-client throttles (CONNECTs per client ID, publishes per connection) are
+ *     enforced or only flagged
  */
 public record Profile(
         List<String> endpointNames,
@@ -32,7 +34,8 @@ public record Profile(
         MflMode mfl,
         Alpn8883Mode alpn8883,
         ClientCertExpiry clientCertExpiry,
-        Qos2Mode qos2) {
+        Qos2Mode qos2,
+        Quotas quotas) {
 
     /**
      * The largest handshake message accepted from a client: far above any real ClientHello
@@ -84,6 +87,16 @@ public record Profile(
         DROP
     }
 
+    public enum Quotas {
+        /**
+         * As the quotas page says: a CONNECT less than a second after the previous one for its client ID is
+         * refused, and publishes past 100 or 512 KiB per second on a connection are discarded (default).
+         */
+        ENFORCE,
+        /** Only flagged, as warnings in the connection record: everything is served, for load tests. */
+        FLAG
+    }
+
     public enum ClientCertExpiry {
         /**
          * Refused, as every X.509 verifier does (RFC 5280 section 6.1.3); AWS does not document it for
@@ -124,6 +137,7 @@ public record Profile(
         Objects.requireNonNull(alpn8883);
         Objects.requireNonNull(clientCertExpiry);
         Objects.requireNonNull(qos2);
+        Objects.requireNonNull(quotas);
         if (maxClientHelloBytes < 512 || maxClientHelloBytes > 32768) {
             throw new IllegalArgumentException("maxClientHelloBytes must be within 512..32768, got " + maxClientHelloBytes);
         }
@@ -132,7 +146,7 @@ public record Profile(
     public static Profile awsDefault(List<String> endpointNames) {
         return new Profile(endpointNames, SniMode.REQUIRED, AlpnMode.OBSERVED, RegistryCheck.AFTER_HANDSHAKE,
                 UnauthorizedConnect.CLOSE, SecurityPolicy.DEFAULT, DEFAULT_MAX_CLIENT_HELLO_BYTES, MflMode.IGNORE,
-                Alpn8883Mode.NO_ECHO, ClientCertExpiry.REFUSE, Qos2Mode.CLOSE);
+                Alpn8883Mode.NO_ECHO, ClientCertExpiry.REFUSE, Qos2Mode.CLOSE, Quotas.ENFORCE);
     }
 
     /**
@@ -149,7 +163,7 @@ public record Profile(
                 value instanceof UnauthorizedConnect v ? v : unauthorizedConnect,
                 value instanceof SecurityPolicy v ? v : securityPolicy, maxClientHelloBytes, value instanceof MflMode v ? v : mfl,
                 value instanceof Alpn8883Mode v ? v : alpn8883, value instanceof ClientCertExpiry v ? v : clientCertExpiry,
-                value instanceof Qos2Mode v ? v : qos2);
+                value instanceof Qos2Mode v ? v : qos2, value instanceof Quotas v ? v : quotas);
     }
 
     /**
@@ -170,6 +184,7 @@ public record Profile(
             case "alpn-8883" -> parseSwitch(Alpn8883Mode.class, setting, value);
             case "client-cert-expiry" -> parseSwitch(ClientCertExpiry.class, setting, value);
             case "qos2" -> parseSwitch(Qos2Mode.class, setting, value);
+            case "quotas" -> parseSwitch(Quotas.class, setting, value);
             case "security-policy" -> {
                 try {
                     yield SecurityPolicy.fromAwsName(value);
@@ -185,7 +200,7 @@ public record Profile(
     public java.util.Map<String, String> switches() {
         java.util.Map<String, String> values = new java.util.LinkedHashMap<>();
         for (Enum<?> value : List.<Enum<?>>of(sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, mfl, alpn8883,
-                clientCertExpiry, qos2)) {
+                clientCertExpiry, qos2, quotas)) {
             String setting = SWITCHES.get(values.size());
             values.put(setting, value instanceof SecurityPolicy policy ? policy.awsName()
                     : value.name().toLowerCase(Locale.ROOT).replace('_', '-'));
@@ -196,15 +211,15 @@ public record Profile(
     /** The switches {@link #withSwitch} knows, by setting name. */
     public static final List<String> SWITCHES = List.of("sni", "alpn", "registry-check", "unauthorized-connect",
             "security-policy", "mfl", "alpn-8883", "client-cert-expiry",
-            "qos2");
+            "qos2", "quotas");
 
     private static final java.util.Set<Class<?>> SWITCH_TYPES = java.util.Set.of(SniMode.class, AlpnMode.class,
             RegistryCheck.class, UnauthorizedConnect.class, SecurityPolicy.class, MflMode.class, Alpn8883Mode.class,
-            ClientCertExpiry.class, Qos2Mode.class);
+            ClientCertExpiry.class, Qos2Mode.class, Quotas.class);
 
     public Profile withMaxClientHelloBytes(int value) {
         return new Profile(endpointNames, sni, alpn, registryCheck, unauthorizedConnect, securityPolicy, value, mfl, alpn8883,
-                clientCertExpiry, qos2);
+                clientCertExpiry, qos2, quotas);
     }
 
     public boolean isEndpoint(String serverName) {

@@ -208,6 +208,91 @@ class MqttHandlersTest {
         retained.release();
     }
 
+    /** AWS's window of 100 unacknowledged QoS 1 messages to a client: the front door's own deliveries wait for room. */
+    @Test
+    void relay_holds_its_own_deliveries_while_100_qos1_messages_are_unacknowledged() {
+        EmbeddedChannel channel = connected(Misbehaviours.NONE);
+        channel.readOutbound();
+        channel.writeInbound(MqttMessageBuilders.publish().topicName("r/t").qos(MqttQoS.AT_LEAST_ONCE).messageId(50).retained(true)
+                .payload(Unpooled.wrappedBuffer(new byte[] {1})).build());
+        backendListener.fromBackend(MqttMessageBuilders.pubAck().packetId(50).build());
+        channel.readOutbound();
+        for (int id = 1; id <= 100; id++) {
+            backendListener.fromBackend(MqttMessageBuilders.publish().topicName("q/t").qos(MqttQoS.AT_LEAST_ONCE).messageId(id)
+                    .payload(Unpooled.wrappedBuffer(new byte[] {2})).build());
+        }
+        toBackend.forEach(io.netty.util.ReferenceCountUtil::release);
+        toBackend.clear();
+        channel.writeInbound(MqttMessageBuilders.subscribe().messageId(7).addSubscription(MqttQoS.AT_LEAST_ONCE, "r/t").build());
+        backendListener.fromBackend(MqttMessageBuilders.subAck().packetId(7).addGrantedQos(MqttQoS.AT_LEAST_ONCE).build());
+        List<MqttMessage> out = drain(channel);
+        assertEquals(100, out.stream().filter(message -> message instanceof MqttPublishMessage).count(), "only the back end's 100");
+        assertEquals(1, out.stream().filter(message -> message instanceof MqttSubAckMessage).count());
+
+        channel.writeInbound(MqttMessageBuilders.pubAck().packetId(1).build());
+        MqttPublishMessage retained = assertInstanceOf(MqttPublishMessage.class, channel.readOutbound(), "room for one more");
+        assertEquals("r/t", retained.variableHeader().topicName());
+        assertEquals(60_000, retained.variableHeader().packetId(), "a packet ID of the front door's range");
+        retained.release();
+        assertEquals(MqttMessageType.PUBACK, toBackend.get(toBackend.size() - 1).fixedHeader().messageType(),
+                "the client's PUBACK goes on to the back end");
+    }
+
+    /** Receive Maximum 100 was announced: an MQTT 5 client's 101st unacknowledged QoS 1 PUBLISH is DISCONNECT 0x93. */
+    @Test
+    void relay_disconnects_an_mqtt5_client_past_receive_maximum() {
+        harness.broker.setProfile(harness.broker.profile().with(io.alpnlab.broker.policy.Profile.Quotas.FLAG));
+        EmbeddedChannel channel = connection();
+        channel.writeInbound(MqttMessageBuilders.connect().clientId("dev-5").protocolVersion(MqttVersion.MQTT_5).keepAlive(60)
+                .cleanSession(true).build());
+        backendListener.fromBackend(backendConnack());
+        drain(channel);
+        for (int id = 1; id <= 101; id++) {
+            channel.writeInbound(MqttMessageBuilders.publish().topicName("in/t").qos(MqttQoS.AT_LEAST_ONCE).messageId(id)
+                    .payload(Unpooled.wrappedBuffer(new byte[] {3})).build());
+        }
+        assertFalse(channel.isOpen());
+        assertEquals(Rule.MQTT_INFLIGHT_01.id(), record().verdict().rule(), record().verdict().toString());
+        assertTrue(drain(channel).stream().anyMatch(message -> message.fixedHeader().messageType() == MqttMessageType.DISCONNECT
+                && message.variableHeader() instanceof io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader header
+                && header.reasonCode() == (byte) 0x93), "DISCONNECT 0x93");
+        toBackend.forEach(io.netty.util.ReferenceCountUtil::release);
+    }
+
+    /** Under broker.quotas=enforce a 101st publish within a second is discarded: MQTT 5 hears PUBACK 0x97. */
+    @Test
+    void relay_discards_publishes_past_100_a_second_and_answers_mqtt5_with_quota_exceeded() {
+        EmbeddedChannel channel = connection();
+        channel.writeInbound(MqttMessageBuilders.connect().clientId("dev-r").protocolVersion(MqttVersion.MQTT_5).keepAlive(60)
+                .cleanSession(true).build());
+        backendListener.fromBackend(backendConnack());
+        drain(channel);
+        toBackend.clear();
+        for (int id = 1; id <= 101; id++) {
+            channel.writeInbound(MqttMessageBuilders.publish().topicName("in/t").qos(MqttQoS.AT_LEAST_ONCE).messageId(id)
+                    .payload(Unpooled.wrappedBuffer(new byte[] {3})).build());
+            if (id <= 100) {
+                backendListener.fromBackend(MqttMessageBuilders.pubAck().packetId(id).build());
+            }
+        }
+        assertTrue(channel.isOpen());
+        assertEquals(100, toBackend.size(), "the 101st is not relayed");
+        List<MqttMessage> out = drain(channel);
+        MqttMessage last = out.get(out.size() - 1);
+        assertEquals(MqttMessageType.PUBACK, last.fixedHeader().messageType());
+        assertEquals((byte) 0x97, ((io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader) last.variableHeader()).reasonCode());
+        assertEquals("WARN", record().check("MQTT-RATE-01").orElseThrow().outcome().name());
+        toBackend.forEach(io.netty.util.ReferenceCountUtil::release);
+    }
+
+    private static List<MqttMessage> drain(EmbeddedChannel channel) {
+        List<MqttMessage> out = new ArrayList<>();
+        for (Object message = channel.readOutbound(); message != null; message = channel.readOutbound()) {
+            out.add((MqttMessage) message);
+        }
+        return out;
+    }
+
     @Test
     void relay_refuses_subscriptions_past_fifty_per_connection_with_the_failure_code() {
         EmbeddedChannel channel = connected(Misbehaviours.NONE);

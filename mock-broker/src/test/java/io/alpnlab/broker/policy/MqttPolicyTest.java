@@ -94,10 +94,41 @@ class MqttPolicyTest {
         "$aws/rules/my_rule/a/b/c/d/e/f/g/h,",
         "$aws/rules/my_rule/a/b/c/d/e/f/g/h/i,MQTT-TOPIC-01",
         "$aws/things/t/unknown,MQTT-TOPIC-02",
+        "$share/g/t,MQTT-TOPIC-02",
         "$aws/anything,MQTT-TOPIC-02"})
     void publish_topic_rules(String topic, String rule) {
         MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, 1, false, 10, DevicePolicy.ALLOW_ALL, Map.of(), Profile.Qos2Mode.CLOSE);
         assertEquals(rule, violation == null ? null : violation.rule().id());
+    }
+
+    @ParameterizedTest(name = "subscribe to {0}")
+    @CsvSource({
+        "$share/workers/jobs/#,",
+        "$share/workers/a/b/c/d/e/f/g/h,",
+        "$share/workers/a/b/c/d/e/f/g/h/i,MQTT-TOPIC-01",
+        "$share//jobs,MQTT-TOPIC-02",
+        "$share/workers,MQTT-TOPIC-02",
+        "$share/workers/,MQTT-TOPIC-02",
+        "$share/w+/jobs,MQTT-TOPIC-02",
+        "$share/g/$aws/anything,MQTT-TOPIC-02",
+        "$share/g/$aws/things/t/shadow/update/accepted,"})
+    void shared_subscription_filters(String filter, String rule) {
+        MqttPolicy.Violation violation = MqttPolicy.onSubscribe(List.of(filter), List.of(1), false, DevicePolicy.ALLOW_ALL, Map.of(),
+                true);
+        assertEquals(rule, violation == null ? null : violation.rule().id(), violation == null ? "" : violation.detail());
+        if (violation != null) {
+            assertEquals(MqttPolicy.REASON_TOPIC_FILTER_INVALID, violation.reasonCode(), "MQTT 5: 0x8F for a filter");
+        }
+    }
+
+    @Test
+    void a_shared_filter_splits_into_group_and_filter_and_its_prefix_is_not_counted() {
+        assertEquals(new MqttPolicy.SharedFilter("workers", "jobs/#"), MqttPolicy.sharedFilter("$share/workers/jobs/#"));
+        assertNull(MqttPolicy.sharedFilter("jobs/#"));
+        String longest = "$share/g/" + "t".repeat(256);
+        assertNull(MqttPolicy.onSubscribe(List.of(longest), List.of(0), false, null, Map.of()), "256 bytes after $share/g/");
+        MqttPolicy.Violation tooLong = MqttPolicy.onSubscribe(List.of(longest + "t"), List.of(0), false, null, Map.of());
+        assertTrue(tooLong.detail().contains("not counting the $share/<group>/ prefix"), tooLong.detail());
     }
 
     @Test
