@@ -353,6 +353,7 @@ public final class ConformanceEngine implements AutoCloseable {
             return ClientReport.failure("SUITE_HELPER", "the broker could not expire the session: " + e, first.output(),
                     first.elapsed());
         }
+        waitOutConnectThrottle();
         ClientReport second = runWithDelivery(persistent.withExpectMessages(1), AFTER_EXPIRY_PAYLOAD);
         return new ClientReport(second.outcome(), second.errorToken(), second.message(), second.received(),
                 "--- first run\n" + first.output() + "--- second run\n" + second.output(), first.elapsed().plus(second.elapsed()));
@@ -362,6 +363,15 @@ public final class ConformanceEngine implements AutoCloseable {
      * Persistent sessions: the client subscribes with cleanSession=0 and leaves, a message is
      * published to its topic meanwhile, and it comes back with cleanSession=0 expecting the message.
      */
+    /**
+     * A second run of the client starts at least AWS's second (scaled) after the first one's CONNECT, as a
+     * device restart would: the broker throttles faster CONNECTs per client ID (MQTT-CONN-04), and these
+     * cases judge the session, not the throttle.
+     */
+    private void waitOutConnectThrottle() throws InterruptedException {
+        Thread.sleep(Math.max(1, (long) (io.alpnlab.broker.policy.MqttPolicy.MIN_CONNECT_INTERVAL.toMillis() * scale)));
+    }
+
     private ClientReport runTwice(ClientTask task) throws InterruptedException {
         ClientTask persistent = task.withCleanSession(false);
         ClientReport first = client.run(persistent.withExpectMessages(0));
@@ -375,6 +385,7 @@ public final class ConformanceEngine implements AutoCloseable {
             return ClientReport.failure("SUITE_HELPER", "the suite could not publish the offline message: " + published.message(),
                     published.output(), published.elapsed());
         }
+        waitOutConnectThrottle();
         ClientReport second = client.run(persistent.withExpectMessages(1));
         return new ClientReport(second.outcome(), second.errorToken(), second.message(), second.received(),
                 "--- first run\n" + first.output() + "--- second run\n" + second.output(), first.elapsed().plus(second.elapsed()));

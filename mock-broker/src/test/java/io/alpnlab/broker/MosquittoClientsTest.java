@@ -242,6 +242,35 @@ class MosquittoClientsTest {
     }
 
     /**
+     * A persistent session's stored QoS 1 messages come back at AWS's replay pace, 10 a second: mosquitto_sub
+     * (-c) leaves, 8 messages are stored, and on its return they arrive over at least 0.7 s, all of them.
+     */
+    @Test
+    void stored_messages_are_replayed_to_a_returning_persistent_session_at_10_a_second() throws Exception {
+        RealPeer.Result join = RealPeer.run(Duration.ofSeconds(20), tls(sub, ListenerRole.MQTT_8883, "replay-sub", "-c", "-q", "1",
+                "-t", "replay/t", "-W", "1"));
+        assertEquals(27, join.exitCode(), "mosquitto_sub -W ends with 27 when its time is up\n" + join);
+        Path lines = Files.createTempFile("replay", ".txt");
+        Files.write(lines, java.util.stream.IntStream.range(0, 8).mapToObj(i -> "stored " + i).toList());
+        List<String> publish = new ArrayList<>(List.of("sh", "-c", "\"$0\" \"$@\" < " + lines));
+        publish.addAll(tls(pub, ListenerRole.MQTT_8883, "replay-pub", "-t", "replay/t", "-l", "-q", "1"));
+        RealPeer.Result sent = RealPeer.run(Duration.ofSeconds(20), publish);
+        Files.deleteIfExists(lines);
+        assertEquals(0, sent.exitCode(), sent.toString());
+        Thread.sleep(1100); // AWS's 1 CONNECT per second per client ID
+        RealPeer.Result back = RealPeer.run(Duration.ofSeconds(20), tls(sub, ListenerRole.MQTT_8883, "replay-sub", "-c", "-q", "1",
+                "-t", "replay/t", "-C", "8", "-F", "%U %p"));
+        assertEquals(0, back.exitCode(), back.toString());
+        List<String> received = back.stdout().lines().toList();
+        assertEquals(8, received.size(), back.toString());
+        double first = Double.parseDouble(received.get(0).split(" ")[0]);
+        double last = Double.parseDouble(received.get(7).split(" ")[0]);
+        assertTrue(last - first >= 0.65, "8 stored messages over " + (last - first) + " s; AWS replays 10 a second\n" + back);
+        assertEquals(java.util.stream.IntStream.range(0, 8).mapToObj(i -> "stored " + i).toList(),
+                received.stream().map(line -> line.substring(line.indexOf(' ') + 1)).toList());
+    }
+
+    /**
      * AWS's CONNECT quota, enforced: a second CONNECT for a client ID within a second of the first is
      * refused (MQTT 5: CONNACK 0x9F; 3.1.1: closed without CONNACK), and after a second it is let in again.
      */

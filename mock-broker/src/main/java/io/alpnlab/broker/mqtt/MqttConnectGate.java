@@ -249,6 +249,12 @@ final class MqttConnectGate extends MqttConnectionHandler {
         connection.layer.lifecycle().connected(connection.clientId, connection.established, ctx.channel());
         MqttConnAckMessage answer = AwsConnack.accepted(connection.mqttVersion, connack.variableHeader().isSessionPresent(),
                 connection.connackFacts, connection.established.observation());
+        if (connack.variableHeader().isSessionPresent()) {
+            MqttRelay relay = (MqttRelay) ctx.pipeline().get(MqttRelay.NAME);
+            if (relay != null) {
+                relay.resumedSession();
+            }
+        }
         connection.send(answer).addListener(written -> {
             // A CONNACK a misbehaviour withheld leaves the gate in place: the client has still not been answered.
             if (written.isSuccess() && connection.state != MqttConnection.State.CLOSED) {

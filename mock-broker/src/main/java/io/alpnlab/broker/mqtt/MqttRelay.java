@@ -60,6 +60,12 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
     /** QoS 1 publishes of the client relayed to the back end and not acknowledged by it yet. */
     private int clientInFlight;
     private boolean clientInFlightFlagged;
+    /** Stored messages of a resumed session, waiting for their turn in AWS's replay pace. */
+    private final ArrayDeque<MqttPublishMessage> replay = new ArrayDeque<>();
+    private boolean replaying;
+    private boolean replayScheduled;
+    private long lastReplayArrivalNanos;
+    private long nextReplayNanos = System.nanoTime();
     /** The shared subscriptions this connection holds, by the filter as the client wrote it. */
     private final Map<String, MqttPolicy.SharedFilter> sharedHeld = new HashMap<>();
     /** Arrival times and sizes of the last second's admitted publishes, for AWS's per-connection rate quotas. */
@@ -78,6 +84,8 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
         sharedHeld.clear();
         heldBack.forEach(ReferenceCountUtil::release);
         heldBack.clear();
+        replay.forEach(ReferenceCountUtil::release);
+        replay.clear();
     }
 
 
@@ -465,11 +473,69 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
             }
             return;
         }
+        MqttPublishMessage copy = new MqttPublishMessage(publish.fixedHeader(), publish.variableHeader(),
+                publish.payload().retainedDuplicate());
+        if (publish.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE && stillReplaying()) {
+            replay.addLast(copy);
+            sendReplay();
+            return;
+        }
+        sendFromBackend(copy);
+    }
+
+    private void sendFromBackend(MqttPublishMessage publish) {
         if (publish.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
             backendInFlight++;
         }
-        connection.send(new MqttPublishMessage(publish.fixedHeader(), publish.variableHeader(),
-                publish.payload().retainedDuplicate()));
+        connection.send(publish);
+    }
+
+    /**
+     * A resumed persistent session's stored QoS 1 messages come back at most 10 a second, as AWS's MQTT
+     * page says of its replay (scaled with protocol times). The back end does not say which deliveries
+     * are stored ones, so the replay is taken to last until its deliveries pause for a second (scaled).
+     */
+    void resumedSession() {
+        replaying = true;
+        lastReplayArrivalNanos = System.nanoTime();
+    }
+
+    private boolean stillReplaying() {
+        if (!replaying) {
+            return false;
+        }
+        long now = System.nanoTime();
+        if (replay.isEmpty() && now - lastReplayArrivalNanos > replayQuietNanos()) {
+            replaying = false;
+            return false;
+        }
+        lastReplayArrivalNanos = now;
+        return true;
+    }
+
+    private long replayIntervalNanos() {
+        return connection.layer.timing().scaled(MqttPolicy.REPLAY_INTERVAL).toNanos();
+    }
+
+    private long replayQuietNanos() {
+        return connection.layer.timing().scaled(java.time.Duration.ofSeconds(1)).toNanos();
+    }
+
+    private void sendReplay() {
+        long now = System.nanoTime();
+        while (!replay.isEmpty() && now - nextReplayNanos >= 0) {
+            sendFromBackend(replay.removeFirst());
+            nextReplayNanos = Math.max(now, nextReplayNanos) + replayIntervalNanos();
+        }
+        if (!replay.isEmpty() && !replayScheduled) {
+            replayScheduled = true;
+            loop().schedule(() -> {
+                replayScheduled = false;
+                if (connection.state != MqttConnection.State.CLOSED) {
+                    sendReplay();
+                }
+            }, Math.max(0, nextReplayNanos - now), java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
     }
 
 

@@ -39,6 +39,8 @@ public final class MqttPolicy {
     public static final int MAX_PUBLISH_BYTES_PER_SECOND = 512 * 1024;
     /** AWS's in-flight unacknowledged QoS 1 messages per connection, announced to MQTT 5 clients as Receive Maximum. */
     public static final int RECEIVE_MAXIMUM = 100;
+    /** AWS replays a resumed persistent session's stored messages at most 10 a second (MQTT page). */
+    public static final Duration REPLAY_INTERVAL = Duration.ofMillis(100);
 
     /** MQTT 5 reason codes AWS uses when it disconnects a client. */
     public static final byte REASON_PROTOCOL_ERROR = (byte) 0x82;
