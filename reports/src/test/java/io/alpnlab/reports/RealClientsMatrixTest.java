@@ -154,7 +154,7 @@ class RealClientsMatrixTest {
         assertEquals(0, build.exitCode(), "the mbedTLS client must build (apt-get install libmbedtls-dev):\n" + build);
     }
 
-    private static void requireNodeModules() {
+    static void requireNodeModules() {
         if (!Files.exists(Path.of("src/test/clients/mqttjs/node_modules/mqtt/package.json"))) {
             String message = "MQTT.js is not installed: npm ci --prefix reports/src/test/clients/mqttjs (.ci/run does this)";
             if ("1".equals(System.getenv(RealPeer.REQUIRE_PEERS_ENV))) {

@@ -117,7 +117,6 @@ final class MqttConnectGate extends MqttConnectionHandler {
             refuseThrottled(ctx, rate);
             return;
         }
-        layer.sessions().connectAdmitted(throttledId);
         if (layer.plan().shouldRefuseConnect(established.misbehaviours())) {
             established.observation().addCheck(Check.applied(Rule.CLIENT_RETRY_01, "misbehaviour refuse-first-connections: "
                     + "CONNECT closed without CONNACK"));
@@ -126,6 +125,9 @@ final class MqttConnectGate extends MqttConnectionHandler {
             ctx.close();
             return;
         }
+        // Only a CONNECT the broker goes on with starts the throttle's second: one the test plan refused stands
+        // for a server failure, which must not make the client's next attempt look too early.
+        layer.sessions().connectAdmitted(throttledId);
         connection.sessionExpiry = decision.sessionExpiry();
         boolean cleanSession = connect.variableHeader().isCleanSession();
         if (!cleanSession && layer.sessions().crossesVersion(connection.clientId, connection.mqttVersion)) {
