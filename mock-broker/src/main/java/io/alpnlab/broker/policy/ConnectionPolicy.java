@@ -30,12 +30,19 @@ public final class ConnectionPolicy {
     private ConnectionPolicy() {
     }
 
-    /** The decision for a ClientHello that could not be decoded. */
+    /**
+     * The decision for a ClientHello that could not be decoded: decode_error, as RFC 8446 section 6 and
+     * RFC 5246 section 7.2.2 name it for a message that does not follow its syntax.
+     */
     public static HelloDecision onMalformedClientHello(String why) {
-        // No alert: Bouncy Castle writes nothing, alerts included, before a ClientHello it could parse.
-        Refusal refusal = new Refusal(Rule.TLS_HS_02, Refusal.NO_ALERT, "malformed ClientHello: " + why
-                + " (connection closed without an alert)");
+        Refusal refusal = new Refusal(Rule.TLS_HS_02, AlertDescription.decode_error, "malformed ClientHello: " + why);
         return new HelloDecision(null, false, null, refusal, List.of(Check.fail(Rule.TLS_HS_02, refusal.detail())), null);
+    }
+
+    /** The decision for TLS whose first record carries no ClientHello (application data, say): unexpected_message. */
+    public static HelloDecision onFirstMessageNotClientHello() {
+        return refuse(new ArrayList<>(), Rule.TLS_HS_02, AlertDescription.unexpected_message,
+                "the first record is not a handshake record with a ClientHello; a TLS client starts with its ClientHello");
     }
 
     /** The decision for a byte stream that is not TLS at all (plain MQTT or HTTP on a TLS port). */
@@ -46,16 +53,21 @@ public final class ConnectionPolicy {
 
     /**
      * The decision on a ClientHello's declared length, known from its 4-byte header before the rest
-     * arrives, so that an oversized one is refused without buffering it. Bouncy Castle's handshake
-     * message limit (set to the same value) carries it out by closing: before a valid ClientHello BC
-     * sends nothing, not even an alert.
+     * arrives, so that an oversized one is refused without buffering it: illegal_parameter, as OpenSSL and
+     * BoringSSL answer a handshake message over their limit (the RFCs name no alert for it).
      */
     public static HelloDecision onClientHelloLength(int declaredLength, Profile profile) {
         if (declaredLength <= profile.maxClientHelloBytes()) {
             return null;
         }
-        return refuse(new ArrayList<>(), Rule.TLS_HS_02, Refusal.NO_ALERT, "ClientHello of " + declaredLength
-                + " bytes exceeds the limit of " + profile.maxClientHelloBytes() + " (connection closed without an alert)");
+        return refuse(new ArrayList<>(), Rule.TLS_HS_02, AlertDescription.illegal_parameter, "ClientHello of " + declaredLength
+                + " bytes exceeds the limit of " + profile.maxClientHelloBytes());
+    }
+
+    /** A record longer than TLS allows (RFC 8446 section 5.1, 2^14 bytes of plaintext): record_overflow. */
+    public static HelloDecision onRecordOverflow(int recordLength) {
+        return refuse(new ArrayList<>(), Rule.TLS_HS_02, AlertDescription.record_overflow, "record of " + recordLength
+                + " bytes before the handshake; TLS allows at most " + (1 << 14) + " bytes of plaintext in a record");
     }
 
     /**

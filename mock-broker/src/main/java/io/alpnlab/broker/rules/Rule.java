@@ -62,8 +62,8 @@ public enum Rule {
             Provenance.DOCUMENTED, "\"Transport security in AWS IoT Core\" (https://docs.aws.amazon.com/iot/latest/developerguide/transport-security.html): the SessionTicket extension is not supported (TLS 1.2; TLS 1.3 NewSessionTicket UNV); read 2026-12-02"),
     TLS_HS_01("TLS-HS-01", Party.CLIENT, "The TLS handshake completes within the handshake timeout; a stalled client is disconnected.",
             Provenance.PROJECT, "project choice: keeps stalled clients from pinning resources; AWS's timeout is not documented (searched https://docs.aws.amazon.com/iot/latest/developerguide/transport-security.html, read 2026-12-02)"),
-    TLS_HS_02("TLS-HS-02", Party.CLIENT, "The ClientHello is well formed and within the size limit.",
-            Provenance.RFC, "RFC 8446 section 4.1.2 (https://www.rfc-editor.org/rfc/rfc8446#section-4.1.2), RFC 5246 section 7.4.1.2; the size limit is a PROJECT choice; read 2026-12-02"),
+    TLS_HS_02("TLS-HS-02", Party.CLIENT, "The ClientHello is well formed and within the size limit, and later records are too. Bad input gets the RFC's fatal alert: decode_error for a hello that breaks its syntax (an empty ALPN list, a server_name that is empty, has two host names or trailing bytes), unexpected_message when the first record is no ClientHello, record_overflow for a record over 2^14 bytes (after the handshake too), illegal_parameter for a hello over the limit (as OpenSSL and BoringSSL); bytes that are not TLS at all are closed without one.",
+            Provenance.RFC, "RFC 8446 sections 4.1.2, 5.1 and 6 (https://www.rfc-editor.org/rfc/rfc8446), RFC 5246 sections 7.2.2 and 7.4.1.2, RFC 6066 section 3 (https://www.rfc-editor.org/rfc/rfc6066#section-3), RFC 7301 section 3.1 (https://www.rfc-editor.org/rfc/rfc7301#section-3.1); the size limit and its alert are a PROJECT choice; read 2026-12-02"),
     TLS_HS_03("TLS-HS-03", Party.CLIENT, "The TLS handshake completes without a fatal alert for any other reason.",
             Provenance.RFC, "RFC 8446 section 6 (https://www.rfc-editor.org/rfc/rfc8446#section-6), RFC 5246 section 7.2; read 2026-12-02"),
 

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.AlertLevel;
 import org.bouncycastle.tls.SecurityParameters;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.TlsFatalAlertReceived;
@@ -95,10 +96,19 @@ public final class BcTlsHandler extends ChannelDuplexHandler {
         short alert = failure instanceof TlsFatalAlert fatal ? fatal.getAlertDescription()
                 : failure instanceof TlsFatalAlertReceived received ? received.getAlertDescription()
                 : AlertDescription.internal_error;
+        boolean beforeClientHello = !connection.clientHelloAccepted && !sentByClient;
+        if (beforeClientHello && connection.decision != null && connection.decision.refused()) {
+            // The policy refused this hello already and the record names its alert: that is the one to send.
+            alert = TlsAlerts.onTheWire(connection.decision.refusal());
+        }
         ctx.fireUserEventTriggered(new TlsFailedEvent(alert, sentByClient, connection.handshakeComplete,
                 connection.lastHandshakeMessageReceived, failure.getMessage()));
         // BC queued the alert it raised; it must reach the peer before the close, or the peer sees a reset.
-        drainOutput(ctx);
+        if (drainOutput(ctx) == 0 && beforeClientHello) {
+            // Before a ClientHello it could parse BC writes nothing; the RFCs still want the alert.
+            ctx.writeAndFlush(TlsAlerts.plaintextFatal(ctx.alloc(), alert));
+            connection.observation.alert(true, AlertLevel.fatal, alert);
+        }
         closing = true;
         ctx.channel().close();
     }
@@ -163,15 +173,16 @@ public final class BcTlsHandler extends ChannelDuplexHandler {
         ctx.fireExceptionCaught(cause);
     }
 
-    /** Moves BC's output, whole records, to the socket side of the pipeline. */
-    private void drainOutput(ChannelHandlerContext ctx) {
+    /** Moves BC's output, whole records, to the socket side of the pipeline; returns how many bytes. */
+    private int drainOutput(ChannelHandlerContext ctx) {
         int available = protocol.getAvailableOutputBytes();
         if (available <= 0) {
-            return;
+            return 0;
         }
         ByteBuf out = ctx.alloc().buffer(available);
         protocol.readOutput(out.nioBuffer(0, available), available);
         out.writerIndex(available);
         ctx.writeAndFlush(out);
+        return available;
     }
 }

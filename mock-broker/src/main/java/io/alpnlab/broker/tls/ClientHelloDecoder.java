@@ -23,6 +23,10 @@ public final class ClientHelloDecoder {
     static final int EXT_SESSION_TICKET = 35;
     static final int EXT_SUPPORTED_VERSIONS = 43;
 
+    /** The extensions decoded here: their content must fill the extension exactly. */
+    private static final java.util.Set<Integer> KNOWN = java.util.Set.of(EXT_SERVER_NAME, EXT_MAX_FRAGMENT_LENGTH,
+            EXT_SUPPORTED_GROUPS, EXT_SIGNATURE_ALGORITHMS, EXT_ALPN, EXT_RECORD_SIZE_LIMIT, EXT_SUPPORTED_VERSIONS);
+
     private ClientHelloDecoder() {
     }
 
@@ -85,6 +89,10 @@ public final class ClientHelloDecoder {
                     default -> {
                     }
                 }
+                if (KNOWN.contains(type) && data.hasRemaining()) {
+                    throw new MalformedClientHelloException("extension " + type + " has " + data.remaining()
+                            + " bytes after its content");
+                }
             }
         }
         if (in.hasRemaining()) {
@@ -94,16 +102,31 @@ public final class ClientHelloDecoder {
                 signatureAlgorithms, groups, maxFragmentLength, recordSizeLimit, sessionTicket, body.length);
     }
 
+    /**
+     * RFC 6066 section 3: a client's server_name holds a non-empty list with at most one host_name, itself
+     * non-empty (an empty extension is only a server's answer); anything else is a decode error, not "no SNI".
+     */
     private static String serverName(ByteBuffer data) throws MalformedClientHelloException {
         if (!data.hasRemaining()) {
-            return null; // an empty server_name is legal only from servers; BC will judge it
+            throw new MalformedClientHelloException("server_name extension is empty (only a server sends it empty)");
         }
-        ByteBuffer list = slice(data, uint16(data, "server_name_list length"), "server_name_list");
+        int listLength = uint16(data, "server_name_list length");
+        if (listLength == 0) {
+            throw new MalformedClientHelloException("server_name_list is empty");
+        }
+        ByteBuffer list = slice(data, listLength, "server_name_list");
         String hostName = null;
         while (list.hasRemaining()) {
             int nameType = uint8(list, "server_name type");
-            ByteBuffer name = slice(list, uint16(list, "server_name length"), "server_name");
-            if (nameType == 0 && hostName == null) {
+            int nameLength = uint16(list, "server_name length");
+            ByteBuffer name = slice(list, nameLength, "server_name");
+            if (nameType == 0) {
+                if (hostName != null) {
+                    throw new MalformedClientHelloException("server_name_list has two host_name entries");
+                }
+                if (nameLength == 0) {
+                    throw new MalformedClientHelloException("server_name host_name is empty");
+                }
                 byte[] bytes = new byte[name.remaining()];
                 name.get(bytes);
                 hostName = escape(bytes);
@@ -112,8 +135,13 @@ public final class ClientHelloDecoder {
         return hostName;
     }
 
+    /** RFC 7301 section 3.1: a non-empty list of non-empty names. */
     private static List<String> alpnNames(ByteBuffer data) throws MalformedClientHelloException {
-        ByteBuffer list = slice(data, uint16(data, "ALPN protocol_name_list length"), "ALPN protocol_name_list");
+        int listLength = uint16(data, "ALPN protocol_name_list length");
+        if (listLength == 0) {
+            throw new MalformedClientHelloException("ALPN protocol_name_list is empty");
+        }
+        ByteBuffer list = slice(data, listLength, "ALPN protocol_name_list");
         List<String> names = new ArrayList<>();
         while (list.hasRemaining()) {
             int length = uint8(list, "ALPN name length");

@@ -8,6 +8,7 @@ import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.policy.Profile;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -34,6 +35,8 @@ public final class ClientHelloGate extends SslClientHelloHandler<HelloDecision> 
     private int length;
     /** The ClientHello length its header declares, peeked from the first record for the refusal's message. */
     private int declaredLength = -1;
+    /** The first record's length, peeked with the ClientHello's. */
+    private int firstRecordLength = -1;
 
     public ClientHelloGate(ListenerRole role, Profile profile, Misbehaviours misbehaviours) {
         super(profile.maxClientHelloBytes());
@@ -48,6 +51,18 @@ public final class ClientHelloGate extends SslClientHelloHandler<HelloDecision> 
                 && buffer.readableBytes() >= TlsRecordScanner.HEADER_LENGTH + 4) {
             // Record header (5 bytes), handshake type (1), then the 3-byte length.
             declaredLength = buffer.getUnsignedMedium(buffer.readerIndex() + TlsRecordScanner.HEADER_LENGTH + 1);
+            firstRecordLength = buffer.getUnsignedShort(buffer.readerIndex() + 3);
+            HelloDecision oversize = oversize();
+            if (oversize != null) {
+                // Refused from its headers, without buffering it, and with its alert: Netty's base class would close
+                // without one, and Bouncy Castle never sees it.
+                buffer.release();
+                ctx.fireUserEventTriggered(new ClientHelloDecidedEvent(null, oversize, oversize.refusal().detail(),
+                        declaredLength, true));
+                ctx.writeAndFlush(TlsAlerts.plaintextFatal(ctx.alloc(), TlsAlerts.onTheWire(oversize.refusal())))
+                        .addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
         }
         super.channelRead(ctx, msg);
     }
@@ -55,8 +70,8 @@ public final class ClientHelloGate extends SslClientHelloHandler<HelloDecision> 
     @Override
     protected Future<HelloDecision> lookup(ChannelHandlerContext ctx, ByteBuf clientHello) {
         if (clientHello == null) {
-            // The first handshake message is not a ClientHello: Bouncy Castle refuses it (unexpected_message).
-            return ctx.executor().newSucceededFuture(null);
+            // The first record is no ClientHello: refused under TLS-HS-02; Bouncy Castle raises the same alert.
+            return ctx.executor().newSucceededFuture(ConnectionPolicy.onFirstMessageNotClientHello());
         }
         byte[] body = ByteBufUtil.getBytes(clientHello);
         length = body.length;
@@ -71,6 +86,12 @@ public final class ClientHelloGate extends SslClientHelloHandler<HelloDecision> 
         return ctx.executor().newSucceededFuture(decision);
     }
 
+    /** The refusal of a hello too long for TLS or for the profile, from what its headers declared; null if neither. */
+    private HelloDecision oversize() {
+        return firstRecordLength > (1 << 14) ? ConnectionPolicy.onRecordOverflow(firstRecordLength)
+                : declaredLength < 0 ? null : ConnectionPolicy.onClientHelloLength(declaredLength, profile);
+    }
+
     @Override
     protected void onLookupComplete(ChannelHandlerContext ctx, Future<HelloDecision> future) {
         ctx.fireUserEventTriggered(new ClientHelloDecidedEvent(hello, future.getNow(), error, length));
@@ -78,15 +99,16 @@ public final class ClientHelloGate extends SslClientHelloHandler<HelloDecision> 
     }
 
     /**
-     * Netty's base class closes the connection (without an alert, as Bouncy Castle does before a
-     * ClientHello it could parse) when the hello is too long or the records are not TLS; the policy
-     * names the rule.
+     * Netty's base class gives up when the hello is too long or the records are not TLS. A hello too long
+     * is answered with its alert (record_overflow for a record over TLS's maximum, illegal_parameter for a
+     * hello over the profile's limit) written here, since Bouncy Castle never sees it; bytes that are not
+     * TLS at all get no alert, as they speak no version an alert could be written in. The policy names the rule.
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable reason = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (reason instanceof TooLongFrameException) {
-            HelloDecision oversize = declaredLength < 0 ? null : ConnectionPolicy.onClientHelloLength(declaredLength, profile);
+            HelloDecision oversize = oversize();
             if (oversize == null) {
                 oversize = ConnectionPolicy.onMalformedClientHello(reason.getMessage());
             }

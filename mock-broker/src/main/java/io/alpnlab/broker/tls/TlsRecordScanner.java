@@ -12,7 +12,6 @@ public final class TlsRecordScanner {
 
     public static final int HEADER_LENGTH = 5;
     /** RFC 8446 5.2: a ciphertext record is at most 2^14 + 256 bytes. */
-    static final int MAX_RECORD_LENGTH = (1 << 14) + 256;
 
     static final int CHANGE_CIPHER_SPEC = 20;
     static final int HANDSHAKE = 22;
@@ -76,9 +75,8 @@ public final class TlsRecordScanner {
         if (type < CHANGE_CIPHER_SPEC || type > HEARTBEAT || majorVersion != 3) {
             throw new NotTlsException(describeNonTls(header));
         }
-        if (fragmentLength > MAX_RECORD_LENGTH) {
-            throw new NotTlsException("record of " + fragmentLength + " bytes exceeds the TLS maximum of " + MAX_RECORD_LENGTH);
-        }
+        // A record over TLS's maximum is still TLS: the ClientHello gate or Bouncy Castle answers it with
+        // record_overflow, which closing it here as "not TLS" would withhold.
         fragmentRemaining = fragmentLength;
         largestFragment = Math.max(largestFragment, fragmentLength);
         firstFragmentByte = -1;

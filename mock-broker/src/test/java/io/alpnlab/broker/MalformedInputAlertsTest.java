@@ -1,0 +1,211 @@
+package io.alpnlab.broker;
+
+import static io.alpnlab.broker.CraftedTlsTest.handshake;
+import static io.alpnlab.broker.CraftedTlsTest.record;
+import static io.alpnlab.broker.CraftedTlsTest.writeShort;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.alpnlab.broker.observe.ConnectionRecord;
+import io.alpnlab.broker.testing.SharedBrokerTest;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.bouncycastle.tls.AlertDescription;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A tool that judges clients by the TLS RFCs answers bad input as the RFCs say: each row is crafted
+ * bytes, the fatal alert the broker must send (RFC 8446 section 6, RFC 5246 section 7.2.2, RFC 6066,
+ * RFC 7301) and the rule its record must name. Before this, such input was closed without any alert,
+ * answered with the undefined description 255, or recorded as "no SNI".
+ */
+class MalformedInputAlertsTest extends SharedBrokerTest {
+
+    private static final byte[] HOST = E.getBytes(StandardCharsets.US_ASCII);
+
+    static Stream<Arguments> table() {
+        return Stream.of(
+                row("an empty ALPN protocol list (RFC 7301 forbids it)", hello(sni(), extension(16, bytes(0, 0))),
+                        AlertDescription.decode_error, "TLS-HS-02"),
+                row("an ALPN name of length 0", hello(sni(), extension(16, bytes(0, 1, 0))), AlertDescription.decode_error,
+                        "TLS-HS-02"),
+                row("an empty server_name extension (only a server sends one)", hello(extension(0, new byte[0])),
+                        AlertDescription.decode_error, "TLS-HS-02"),
+                row("two host_names in server_name (RFC 6066 section 3)", hello(twoHostNames()), AlertDescription.decode_error,
+                        "TLS-HS-02"),
+                row("server_name with a byte after its list", hello(concat(sniData(), bytes(0)), true),
+                        AlertDescription.decode_error, "TLS-HS-02"),
+                row("extensions declared longer than the message", truncatedExtensions(), AlertDescription.decode_error,
+                        "TLS-HS-02"),
+                row("no compression method (the null method is mandatory)", withoutCompressionMethods(),
+                        AlertDescription.decode_error, "TLS-HS-02"),
+                row("application data before any handshake", record(23, bytes(1, 2, 3)), AlertDescription.unexpected_message,
+                        "TLS-HS-02"),
+                row("a first record of 2^14 + 100 bytes", record(22, handshake(1, new byte[(1 << 14) + 96])),
+                        AlertDescription.record_overflow, "TLS-HS-02"),
+                row("a ClientHello of 20,000 bytes in two records", oversizedHelloInTwoRecords(), AlertDescription.illegal_parameter,
+                        "TLS-HS-02"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("table")
+    void malformed_input_gets_the_rfc_alert_and_a_recorded_rule(String name, byte[] input, short alert, String rule)
+            throws Exception {
+        List<Integer> alerts = sendAndCollectAlerts(input);
+        assertEquals(List.of(2 << 8 | alert), alerts, name + ": one fatal " + AlertDescription.getName(alert)
+                + ", nothing else (received " + alerts + ")");
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        if (rule != null) {
+            assertEquals(rule, record.verdict().rule(), record.verdict().toString());
+        }
+        assertEquals(AlertDescription.getName(alert), record.verdict().alert(), record.verdict().toString());
+        assertTrue(record.alerts().stream().anyMatch(view -> view.direction().equals("sent")
+                && view.description().equals(AlertDescription.getName(alert))), record.alerts().toString());
+    }
+
+    private static Arguments row(String name, byte[] input, short alert, String rule) {
+        return Arguments.of(name, input, alert, rule);
+    }
+
+    /** Sends the bytes and reads records until the broker closes: the alerts among them, as level << 8 | description. */
+    private static List<Integer> sendAndCollectAlerts(byte[] input) throws IOException {
+        List<Integer> alerts = new ArrayList<>();
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), fixture.port(ListenerRole.MQTT_8883))) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(input);
+            socket.getOutputStream().flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            while (true) {
+                int type;
+                byte[] fragment;
+                try {
+                    type = in.readUnsignedByte();
+                    in.readUnsignedShort();
+                    fragment = new byte[in.readUnsignedShort()];
+                    in.readFully(fragment);
+                } catch (EOFException | SocketException closed) {
+                    return alerts;
+                }
+                if (type == 21 && fragment.length == 2) {
+                    alerts.add((fragment[0] & 0xFF) << 8 | (fragment[1] & 0xFF));
+                }
+            }
+        }
+    }
+
+    private static byte[] bytes(int... values) {
+        byte[] out = new byte[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (byte) values[i];
+        }
+        return out;
+    }
+
+    private static byte[] concat(byte[] first, byte[] second) {
+        byte[] out = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, out, first.length, second.length);
+        return out;
+    }
+
+    private static byte[] extension(int type, byte[] data) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeShort(out, type);
+        writeShort(out, data.length);
+        out.writeBytes(data);
+        return out.toByteArray();
+    }
+
+    /** server_name's content: a list with the endpoint as its one host_name. */
+    private static byte[] sniData() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeShort(out, HOST.length + 3);
+        out.write(0);
+        writeShort(out, HOST.length);
+        out.writeBytes(HOST);
+        return out.toByteArray();
+    }
+
+    private static byte[] sni() {
+        return extension(0, sniData());
+    }
+
+    private static byte[] twoHostNames() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeShort(out, 2 * (HOST.length + 3));
+        for (int i = 0; i < 2; i++) {
+            out.write(0);
+            writeShort(out, HOST.length);
+            out.writeBytes(HOST);
+        }
+        return extension(0, out.toByteArray());
+    }
+
+    /** A TLS 1.2 ClientHello (one AWS suite, P-256, RSA PKCS#1 SHA-256) with these extensions first. */
+    private static byte[] hello(byte[]... extensions) {
+        return record(22, handshake(1, helloBody(extensions)));
+    }
+
+    /** As {@link #hello(byte[]...)}, with server_name data given raw (for malformed contents). */
+    private static byte[] hello(byte[] serverNameData, boolean raw) {
+        return hello(extension(0, serverNameData));
+    }
+
+    private static byte[] helloBody(byte[]... first) {
+        ByteArrayOutputStream extensions = new ByteArrayOutputStream();
+        for (byte[] extension : first) {
+            extensions.writeBytes(extension);
+        }
+        extensions.writeBytes(extension(10, bytes(0, 2, 0, 0x17)));
+        extensions.writeBytes(extension(11, bytes(1, 0)));
+        extensions.writeBytes(extension(13, bytes(0, 2, 4, 1)));
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        writeShort(body, 0x0303);
+        body.writeBytes(new byte[32]);
+        body.write(0);
+        writeShort(body, 2);
+        writeShort(body, 0xc02f);
+        body.write(1);
+        body.write(0);
+        writeShort(body, extensions.size());
+        body.writeBytes(extensions.toByteArray());
+        return body.toByteArray();
+    }
+
+    private static byte[] truncatedExtensions() {
+        byte[] body = helloBody(sni());
+        int extensionsLengthAt = 2 + 32 + 1 + 2 + 2 + 1 + 1;
+        int declared = ((body[extensionsLengthAt] & 0xFF) << 8 | (body[extensionsLengthAt + 1] & 0xFF)) + 10;
+        body[extensionsLengthAt] = (byte) (declared >> 8);
+        body[extensionsLengthAt + 1] = (byte) declared;
+        return record(22, handshake(1, body));
+    }
+
+    private static byte[] withoutCompressionMethods() {
+        byte[] body = helloBody(sni());
+        int compressionAt = 2 + 32 + 1 + 2 + 2;
+        byte[] without = new byte[body.length - 1];
+        System.arraycopy(body, 0, without, 0, compressionAt);
+        without[compressionAt] = 0;
+        System.arraycopy(body, compressionAt + 2, without, compressionAt + 1, body.length - compressionAt - 2);
+        return record(22, handshake(1, without));
+    }
+
+    private static byte[] oversizedHelloInTwoRecords() {
+        byte[] message = handshake(1, new byte[20_000 - 4]);
+        byte[] first = Arrays.copyOfRange(message, 0, 16_000);
+        byte[] second = Arrays.copyOfRange(message, 16_000, message.length);
+        return concat(record(22, first), record(22, second));
+    }
+}
