@@ -161,6 +161,39 @@ class OpensslFrontDoorTest extends SharedBrokerTest {
         assertEquals(Outcome.WARN, record.check("TLS-SNI-01").orElseThrow().outcome());
     }
 
+    /**
+     * TLS_CHACHA20_POLY1305_SHA256 is in the default security policy's list, so a client that offers only
+     * it (a device without AES hardware, say) is served, and so is the TLS 1.2 ECDHE-RSA AES suite list's
+     * first; openssl is the independent stack that says which suite was agreed.
+     */
+    @Test
+    void a_client_offering_only_chacha20_poly1305_is_served_as_the_policy_lists_it() {
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-servername", E, "-tls1_3",
+            "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256", "-verify_return_error"}, device("device")));
+        assertTrue(client.stdout().contains("Cipher is TLS_CHACHA20_POLY1305_SHA256"), client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome(), record.verdict().toString());
+    }
+
+    /**
+     * A TLS 1.2 CertificateRequest lists only schemes TLS 1.2 has (PKCS#1, ECDSA, RSA-PSS, EdDSA): openssl's
+     * trace of the message shows every code, and none of Bouncy Castle's TLS 1.3-only defaults (ML-DSA
+     * 0x0904-0x0906, brainpool 0x081a-0x081c) may be among them.
+     */
+    @Test
+    void the_tls12_certificate_request_lists_no_tls13_only_signature_scheme() {
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-servername", E, "-tls1_2",
+            "-trace"}, device("device")));
+        String trace = client.stdout();
+        int start = trace.indexOf("CertificateRequest");
+        assertTrue(start >= 0, client.toString());
+        String request = trace.substring(start, trace.indexOf("ServerHelloDone", start));
+        java.util.List<String> codes = java.util.regex.Pattern.compile("\\(0x([0-9a-f]{4})\\)").matcher(request).results()
+                .map(match -> match.group(1)).toList();
+        assertTrue(codes.contains("0401") && codes.contains("0804"), "PKCS#1 and PSS are listed: " + codes + "\n" + request);
+        assertTrue(codes.stream().noneMatch(code -> code.startsWith("09") || code.startsWith("081")), codes + "\n" + request);
+    }
+
     @Test
     void lenient_sni_profile_still_refuses_custom_authentication_without_sni() {
         fixture.broker().context().setProfile(Profile.awsDefault(List.of(E)).with(Profile.SniMode.LENIENT));

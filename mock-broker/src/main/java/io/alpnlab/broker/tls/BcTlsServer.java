@@ -33,6 +33,7 @@ import org.bouncycastle.tls.SignatureAndHashAlgorithm;
 import org.bouncycastle.tls.TlsCredentialedSigner;
 import org.bouncycastle.tls.TlsCredentials;
 import org.bouncycastle.tls.TlsExtensionsUtils;
+import org.bouncycastle.tls.SignatureScheme;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.TlsUtils;
 import org.bouncycastle.tls.crypto.TlsCryptoParameters;
@@ -185,7 +186,27 @@ final class BcTlsServer extends DefaultTlsServer {
         }
         // No certificate_authorities: with registration-based trust there is no CA list to announce.
         return new CertificateRequest(new short[] {ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign},
-                signatureAlgorithms, null);
+                tls12Schemes(signatureAlgorithms), null);
+    }
+
+    /**
+     * The TLS 1.2 CertificateRequest lists only schemes TLS 1.2 knows: PKCS#1, ECDSA, RSA-PSS and EdDSA
+     * (RFC 5246, RFC 8422, RFC 8446 section 4.2.3). Bouncy Castle's default list also has TLS 1.3-only
+     * schemes (ML-DSA, the brainpool TLS 1.3 ones), which a strict TLS 1.2 client may reject.
+     */
+    private static Vector tls12Schemes(Vector all) {
+        Vector kept = new Vector();
+        for (Object entry : all) {
+            int scheme = SignatureScheme.from((SignatureAndHashAlgorithm) entry);
+            int hash = scheme >>> 8;
+            int signature = scheme & 0xFF;
+            boolean pkcs1OrEcdsa = hash >= 2 && hash <= 6 && (signature == 1 || signature == 3);
+            boolean pssOrEddsa = hash == 8 && signature >= 4 && signature <= 11;
+            if (pkcs1OrEcdsa || pssOrEddsa) {
+                kept.add(entry);
+            }
+        }
+        return kept;
     }
 
     @Override

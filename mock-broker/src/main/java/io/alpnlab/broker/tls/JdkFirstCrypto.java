@@ -4,6 +4,9 @@ import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.Signature;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.NoSuchPaddingException;
 import org.bouncycastle.jcajce.util.DefaultJcaJceHelper;
 import org.bouncycastle.jcajce.util.JcaJceHelper;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -11,10 +14,10 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 
 /**
- * Bouncy Castle's JCA-based TLS crypto on the JDK's providers, so bulk encryption (AES-GCM,
- * ChaCha20-Poly1305) runs on SunJCE. Only a signature the JDK does not offer under the name BC asks
- * for (RSA-PSS as {@code SHA256WITHRSAANDMGF1}, needed by TLS 1.3) comes from a private Bouncy
- * Castle provider instance, which is never registered JVM-wide.
+ * Bouncy Castle's JCA-based TLS crypto on the JDK's providers, so bulk encryption (AES-GCM) runs on
+ * SunJCE. What the JDK does not offer under the name BC asks for (RSA-PSS as
+ * {@code SHA256WITHRSAANDMGF1}, needed by TLS 1.3; ChaCha20-Poly1305 as {@code ChaCha7539} and
+ * {@code Poly1305}) comes from a private Bouncy Castle provider instance, never registered JVM-wide.
  */
 public final class JdkFirstCrypto {
 
@@ -39,6 +42,29 @@ public final class JdkFirstCrypto {
                 return super.createSignature(algorithm);
             } catch (NoSuchAlgorithmException e) {
                 return Signature.getInstance(algorithm, BOUNCY_CASTLE);
+            }
+        }
+
+        /**
+         * BC asks for ChaCha20-Poly1305 as the cipher {@code ChaCha7539} and the MAC {@code Poly1305}, names the
+         * JDK does not use: without this fallback BC finds no ChaCha20 suite usable and refuses a client that
+         * offers only TLS_CHACHA20_POLY1305_SHA256, which the security policies list.
+         */
+        @Override
+        public Cipher createCipher(String algorithm) throws NoSuchAlgorithmException, NoSuchPaddingException {
+            try {
+                return super.createCipher(algorithm);
+            } catch (NoSuchAlgorithmException e) {
+                return Cipher.getInstance(algorithm, BOUNCY_CASTLE);
+            }
+        }
+
+        @Override
+        public Mac createMac(String algorithm) throws NoSuchAlgorithmException {
+            try {
+                return super.createMac(algorithm);
+            } catch (NoSuchAlgorithmException e) {
+                return Mac.getInstance(algorithm, BOUNCY_CASTLE);
             }
         }
     }
