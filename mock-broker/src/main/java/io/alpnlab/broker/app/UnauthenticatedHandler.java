@@ -57,6 +57,8 @@ public final class UnauthenticatedHandler extends ChannelInboundHandlerAdapter {
         decided = true;
         int first = bytes.getUnsignedByte(bytes.readerIndex());
         if (first >> 4 == 1) {
+            // The MQTT client is held for the unauthenticated timeout instead, as AWS holds it.
+            FirstMessageDeadline.met(ctx.channel());
             ReferenceCountUtil.release(msg);
             String detail = "MQTT CONNECT on 443 without ALPN x-amzn-mqtt-ca: no CONNACK (as AWS does); your ClientHello offered"
                     + " no ALPN x-amzn-mqtt-ca, so AWS requests no client certificate and treats the connection as SigV4";
@@ -100,6 +102,7 @@ public final class UnauthenticatedHandler extends ChannelInboundHandlerAdapter {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             try {
                 if (msg instanceof HttpRequest request) {
+                    FirstMessageDeadline.met(ctx.channel());
                     observation.addCheck(Check.applied(Rule.HTTP_SIGV4_01, request.method() + " " + request.uri()
                             + " on 443 without a client certificate: 403, SigV4 not emulated"));
                     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FORBIDDEN,

@@ -2,6 +2,7 @@ package io.alpnlab.broker.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.alpnlab.broker.app.FirstMessageDeadline;
 import io.alpnlab.broker.mqtt.InternalPublisher;
 import io.alpnlab.broker.policy.MqttPolicy;
 import io.alpnlab.broker.policy.Profile;
@@ -46,6 +47,7 @@ final class HttpsPublishHandler extends SimpleChannelInboundHandler<FullHttpRequ
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        FirstMessageDeadline.met(ctx.channel());
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (!request.decoderResult().isSuccess()) {
             respond(ctx, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request: " + request.decoderResult().cause(), false);

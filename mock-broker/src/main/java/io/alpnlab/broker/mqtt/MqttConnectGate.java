@@ -1,5 +1,6 @@
 package io.alpnlab.broker.mqtt;
 
+import io.alpnlab.broker.app.FirstMessageDeadline;
 import io.alpnlab.broker.policy.Application;
 import io.alpnlab.broker.policy.MqttPolicy;
 import io.alpnlab.broker.policy.Profile;
@@ -63,6 +64,7 @@ final class MqttConnectGate extends MqttConnectionHandler {
     }
 
     private void onConnect(ChannelHandlerContext ctx, MqttConnectMessage connect) {
+        FirstMessageDeadline.met(ctx.channel());
         TlsEstablished established = connection.established;
         MqttLayer layer = connection.layer;
         connection.mqttVersion = connect.variableHeader().version();

@@ -84,7 +84,7 @@ public enum Rule {
             Provenance.OBSERVED, "AWS staff in github.com/aws/aws-iot-device-sdk-embedded-C/issues/81 and embedded-C pull request 1325 (github.com/aws/aws-iot-device-sdk-embedded-C/pull/1325); read 2026-12-02. Switch broker.mfl=honour for brokers that apply it"),
 
     // ---- MQTT (section 5)
-    MQTT_CONN_01("MQTT-CONN-01", Party.CLIENT, "CONNECT is the first packet and is sent once; anything before CONNACK or a second CONNECT closes the connection.",
+    MQTT_CONN_01("MQTT-CONN-01", Party.CLIENT, "CONNECT is the first packet and is sent once; anything before CONNACK or a second CONNECT closes the connection, and so does a connection without a complete CONNECT within the handshake timeout (10 s) of the TLS handshake (AWS's own deadline is INF).",
             Provenance.DOCUMENTED, "\"MQTT\" (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html): CLIENT_ERROR disconnect; MQTT 3.1.1 section 3.1 (https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html); read 2026-12-02"),
     MQTT_CONN_02("MQTT-CONN-02", Party.CLIENT, "The connecting identity is authorized: an ACTIVE certificate whose policy allows the client ID, or a valid custom-auth token. MQTT 5 refusals get CONNACK 0x87.",
             Provenance.DOCUMENTED, "\"Authorization\" (https://docs.aws.amazon.com/iot/latest/developerguide/iot-authorization.html); refusal is a close without CONNACK by default (OBS), CONNACK 5 or 7 (2022 docs) by switch; \"MQTT\" (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html) documents 0x87 for MQTT 5; read 2026-12-02"),
@@ -126,7 +126,7 @@ public enum Rule {
             Provenance.DOCUMENTED, "\"AWS IoT Core policies\" (https://docs.aws.amazon.com/iot/latest/developerguide/iot-policies.html) (FORBIDDEN_ACCESS); github.com/aws/aws-iot-device-sdk-js/issues/125 and /191 (MQTT 3.1.1 closes); read 2026-12-02"),
     MQTT_LIFE_01("MQTT-LIFE-01", Party.BROKER, "Connects and disconnects are published to $aws/events/presence/connected|disconnected/<clientId> with AWS's disconnect reasons.",
             Provenance.DOCUMENTED, "\"Lifecycle events\" (https://docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html); read 2026-12-02"),
-    HTTP_PUB_01("HTTP-PUB-01", Party.CLIENT, "HTTPS publish is POST /topics/{topic}?qos=0|1 with a client certificate; it reaches MQTT subscribers.",
+    HTTP_PUB_01("HTTP-PUB-01", Party.CLIENT, "HTTPS publish is POST /topics/{topic}?qos=0|1 with a client certificate; it reaches MQTT subscribers. A connection without a complete request within the handshake timeout (10 s) of the TLS handshake is closed.",
             Provenance.DOCUMENTED, "\"HTTPS\" (https://docs.aws.amazon.com/iot/latest/developerguide/http.html); read 2026-12-02"),
     HTTP_SIGV4_01("HTTP-SIGV4-01", Party.BROKER, "HTTPS on 443 without a client certificate expects SigV4, which the mock does not emulate: it answers 403.",
             Provenance.PROJECT, "project choice: SigV4 needs AWS credentials (\"HTTPS\", https://docs.aws.amazon.com/iot/latest/developerguide/http.html); the mock says so instead of pretending; read 2026-12-02"),
