@@ -77,16 +77,48 @@ public final class ConnectionObservation {
         return clock.instant();
     }
 
+    /** Entries a record keeps of each list in a ClientHello; a hostile hello may carry thousands. */
+    static final int MAX_LISTED = 64;
+    /** Characters a record keeps of one name (SNI, ALPN) or detail; a hostile hello may carry 16 KB of one. */
+    static final int MAX_TEXT = 512;
+
+    /**
+     * The ClientHello as the record keeps it: each list cut at {@link #MAX_LISTED} entries and each name
+     * at {@link #MAX_TEXT} characters, with what was cut said in place, so that 10,000 records of 16 KB
+     * hellos stay small (a record kept every suite name: about 400 KB each).
+     */
     public void clientHello(ClientHelloFacts hello) {
         clientHello = new ConnectionRecord.ClientHelloView(
                 TlsNames.versionName(hello.legacyVersion()),
-                hello.supportedVersions().stream().map(TlsNames::versionName).toList(),
-                hello.cipherSuites().stream().map(CipherSuites::name).toList(),
-                hello.extensionTypes().stream().map(ConnectionObservation::extensionName).toList(),
-                hello.serverName(), hello.alpnNames(),
-                hello.signatureAlgorithms().stream().map(scheme -> known(SignatureScheme.getName(scheme), scheme)).toList(),
-                hello.supportedGroups().stream().map(group -> known(NamedGroup.getName(group), group)).toList(),
+                bounded(hello.supportedVersions().stream().map(TlsNames::versionName).toList()),
+                bounded(hello.cipherSuites().stream().map(CipherSuites::name).toList()),
+                bounded(hello.extensionTypes().stream().map(ConnectionObservation::extensionName).toList()),
+                bounded(hello.serverName()), hello.alpnNames() == null ? null : bounded(hello.alpnNames()),
+                bounded(hello.signatureAlgorithms().stream().map(scheme -> known(SignatureScheme.getName(scheme), scheme)).toList()),
+                bounded(hello.supportedGroups().stream().map(group -> known(NamedGroup.getName(group), group)).toList()),
                 hello.maxFragmentLength(), hello.recordSizeLimit(), hello.sessionTicketOffered(), hello.messageLength(), null);
+    }
+
+    static List<String> bounded(List<String> entries) {
+        List<String> kept = new ArrayList<>();
+        for (int i = 0; i < entries.size() && i < MAX_LISTED; i++) {
+            kept.add(bounded(entries.get(i)));
+        }
+        if (entries.size() > MAX_LISTED) {
+            kept.add("... " + (entries.size() - MAX_LISTED) + " more, cut (a record keeps " + MAX_LISTED + ")");
+        }
+        return List.copyOf(kept);
+    }
+
+    static String bounded(String text) {
+        return text == null || text.length() <= MAX_TEXT ? text
+                : text.substring(0, MAX_TEXT) + "... (" + (text.length() - MAX_TEXT) + " characters cut)";
+    }
+
+    private static Check bounded(Check check) {
+        return check.detail().length() <= MAX_TEXT * 2 ? check
+                : new Check(check.rule(), check.outcome(), check.detail().substring(0, MAX_TEXT * 2) + "... ("
+                        + (check.detail().length() - MAX_TEXT * 2) + " characters cut)");
     }
 
     public void clientHelloError(String error, int length) {
@@ -141,11 +173,11 @@ public final class ConnectionObservation {
     }
 
     public void addChecks(List<Check> more) {
-        checks.addAll(more);
+        more.forEach(this::addCheck);
     }
 
     public void addCheck(Check check) {
-        checks.add(check);
+        checks.add(bounded(check));
     }
 
     public List<Check> checks() {
@@ -188,7 +220,7 @@ public final class ConnectionObservation {
         verdict = Verdict.of(Verdict.Kind.REFUSED, refusal.rule(), refusal.alert() == Refusal.NO_ALERT ? null : refusal.alertName(),
                 refusal.detail());
         if (checks.stream().noneMatch(check -> check.rule() == refusal.rule() && check.outcome() == Outcome.FAIL)) {
-            checks.add(Check.fail(refusal.rule(), refusal.detail()));
+            addCheck(Check.fail(refusal.rule(), refusal.detail()));
         }
         return true;
     }

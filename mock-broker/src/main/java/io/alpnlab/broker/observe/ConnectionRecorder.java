@@ -31,11 +31,18 @@ public final class ConnectionRecorder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionRecorder.class);
     /** Records kept in memory; older ones remain in the event log. */
     public static final int RETAINED_RECORDS = 10_000;
+    /**
+     * What the kept records may hold, by an estimate of their size: records are bounded one by one (lists
+     * and texts cut, at most 500 MQTT packets), but 10,000 of the largest would still be over a gigabyte.
+     */
+    public static final long RETAINED_BYTES = 64L * 1024 * 1024;
 
     public static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
     private final Deque<ConnectionRecord> records = new ArrayDeque<>();
+    private final Deque<Long> recordBytes = new ArrayDeque<>();
+    private long retainedBytes;
     private final List<Consumer<ConnectionRecord>> listeners = new CopyOnWriteArrayList<>();
     private final BufferedWriter eventLog;
 
@@ -50,10 +57,14 @@ public final class ConnectionRecorder implements AutoCloseable {
 
     /** Publishes a finished record. Called once per connection. */
     public void publish(ConnectionRecord record) {
+        long bytes = estimatedBytes(record);
         synchronized (records) {
             records.addLast(record);
-            if (records.size() > RETAINED_RECORDS) {
+            recordBytes.addLast(bytes);
+            retainedBytes += bytes;
+            while (records.size() > RETAINED_RECORDS || retainedBytes > RETAINED_BYTES && records.size() > 1) {
                 records.removeFirst();
+                retainedBytes -= recordBytes.removeFirst();
             }
             records.notifyAll();
         }
@@ -76,6 +87,42 @@ public final class ConnectionRecorder implements AutoCloseable {
         for (Consumer<ConnectionRecord> listener : listeners) {
             listener.accept(record);
         }
+    }
+
+    /** The kept records' estimated size in bytes, at most {@link #RETAINED_BYTES} (or one record's). */
+    public long retainedBytes() {
+        synchronized (records) {
+            return retainedBytes;
+        }
+    }
+
+    /**
+     * A record's size on the heap, estimated from its texts (two bytes a character at most, plus each
+     * object's overhead): close enough to bound the total, cheap enough for every record.
+     */
+    static long estimatedBytes(ConnectionRecord record) {
+        long bytes = 2048;
+        ConnectionRecord.ClientHelloView hello = record.clientHello();
+        if (hello != null) {
+            for (List<String> list : java.util.Arrays.asList(hello.supportedVersions(), hello.cipherSuites(), hello.extensions(),
+                    hello.alpn(), hello.signatureAlgorithms(), hello.supportedGroups())) {
+                if (list != null) {
+                    bytes += list.stream().mapToLong(text -> 48 + 2L * text.length()).sum();
+                }
+            }
+            bytes += text(hello.serverName()) + text(hello.error());
+        }
+        bytes += record.checks().stream().mapToLong(check -> 64 + text(check.detail())).sum();
+        bytes += record.alerts().size() * 96L + record.handshakeMessagesReceived().size() * 48L;
+        if (record.mqtt() != null) {
+            bytes += record.mqtt().packets().stream().mapToLong(packet -> 96 + text(packet.detail())).sum()
+                    + text(record.mqtt().clientId()) + text(record.mqtt().username());
+        }
+        return bytes + text(record.verdict().detail());
+    }
+
+    private static long text(String text) {
+        return text == null ? 0 : 48 + 2L * text.length();
     }
 
     public void addListener(Consumer<ConnectionRecord> listener) {

@@ -23,7 +23,11 @@ public record Verdict(Kind outcome, String rule, String alert, String detail) {
         CLOSED_BY_CLIENT
     }
 
+    /** A verdict; its detail is cut at 1,024 characters, as a check's is, so a hostile input cannot make it large. */
     public static Verdict of(Kind outcome, Rule rule, String alert, String detail) {
-        return new Verdict(outcome, rule == null ? null : rule.id(), alert, detail);
+        String kept = detail == null || detail.length() <= 2 * ConnectionObservation.MAX_TEXT ? detail
+                : detail.substring(0, 2 * ConnectionObservation.MAX_TEXT) + "... (" + (detail.length() - 2 * ConnectionObservation.MAX_TEXT)
+                        + " characters cut)";
+        return new Verdict(outcome, rule == null ? null : rule.id(), alert, kept);
     }
 }
