@@ -38,8 +38,20 @@ final class MqttPackets {
         throw new IllegalArgumentException("no packet identifier in " + message.fixedHeader().messageType());
     }
 
-    /** What the connection's record says about a packet, e.g. {@code topic=a/b qos=1 id=7 ...}. */
+    /**
+     * What the connection's record says about a packet, e.g. {@code topic=a/b qos=1 id=7 ...}. A packet
+     * Netty decoded but cannot describe (a client's SUBACK with codes no SUBACK has, found by fuzzing)
+     * is recorded as such: describing it must never be what ends the connection.
+     */
     static String describe(MqttMessage message) {
+        try {
+            return describeDecoded(message);
+        } catch (RuntimeException e) {
+            return "(not describable: " + e.getClass().getSimpleName() + ")";
+        }
+    }
+
+    private static String describeDecoded(MqttMessage message) {
         return switch (message.fixedHeader().messageType()) {
             case CONNECT -> {
                 MqttConnectMessage connect = (MqttConnectMessage) message;
