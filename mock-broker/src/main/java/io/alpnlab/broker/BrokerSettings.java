@@ -77,8 +77,8 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
         keys.put("upstream", new String[] {"", "mqtt://host:port of an existing broker instead of the embedded Moquette"});
         keys.put("event-log", new String[] {"", "JSON-lines file to append every connection record to"});
         keys.put("control-port", new String[] {"9080", "loopback control endpoint port (0: ephemeral, -1: off)"});
-        keys.put("control-bind", new String[] {"127.0.0.1", "address of the control endpoint, which has no authentication:"
-                + " loopback, or 0.0.0.0 inside a container whose port is published to the host's loopback only"});
+        keys.put("control-bind", new String[] {"127.0.0.1", "address of the control endpoint: loopback (no"
+                + " token), or 0.0.0.0 inside a container, where a token printed at start is needed (pki-dir/control-token)"});
         keys.put("handshake-timeout-ms", new String[] {"10000", "TLS handshake timeout"});
         keys.put("unauthenticated-timeout-ms", new String[] {"30000", "how long an MQTT client on 443 without ALPN waits for nothing"});
         keys.put("time-scale", new String[] {"1.0", "factor on MQTT protocol times (keep-alive); below 1 for fast tests"});

@@ -150,6 +150,8 @@ public final class MockBroker implements AutoCloseable {
         private final Map<ListenerRole, Integer> ports = new EnumMap<>(ListenerRole.class);
         private BrokerContext.Timing timing = BrokerContext.Timing.defaults();
         private Path eventLog;
+        /** Where the control endpoint's token goes when it binds beyond loopback: the PKI folder, or a temporary file. */
+        private Path controlTokenFile;
         private Clock clock = Clock.systemUTC();
         private DeviceRegistry registry = new DeviceRegistry();
         private MisbehaviourPlan plan = new MisbehaviourPlan();
@@ -233,8 +235,8 @@ public final class MockBroker implements AutoCloseable {
         }
 
         /**
-         * The control endpoint's address. It has no authentication: anything but loopback is for a
-         * container, whose published port the host keeps on its own loopback address.
+         * The control endpoint's address: loopback (no token), or beyond it in a container, where a token
+         * generated at start is needed and the host keeps the published port on its own loopback address.
          */
         public Builder controlBind(InetAddress value) {
             controlBind = Objects.requireNonNull(value);
@@ -251,6 +253,7 @@ public final class MockBroker implements AutoCloseable {
             defaultSessionExpiry(settings.sessionExpiry());
             controlPort(settings.controlPort());
             controlBind(settings.controlBind());
+            controlTokenFile = settings.pkiDir().resolve("control-token");
             plan.setDefaults(settings.misbehaviours());
             if (settings.upstream() != null) {
                 backend(ExternalBroker.parse(settings.upstream()));
@@ -300,8 +303,16 @@ public final class MockBroker implements AutoCloseable {
                             new TlsPipelineInitializer(context, role, mqttInstaller, httpsInstaller)));
                 }
                 if (controlPort >= 0) {
-                    // Loopback unless told otherwise (a container), whatever the listeners bind: no authentication.
-                    ControlServer control = ControlServer.startInContainer(context, broker.group, controlBind, controlPort);
+                    if (controlTokenFile == null && !controlBind.isLoopbackAddress()) {
+                        try {
+                            controlTokenFile = java.nio.file.Files.createTempDirectory("alpnlab-control").resolve("control-token");
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException("cannot make a folder for the control endpoint token", e);
+                        }
+                    }
+                    // Loopback unless told otherwise (a container, then with a token), whatever the listeners bind.
+                    ControlServer control = ControlServer.startInContainer(context, broker.group, controlBind, controlPort,
+                            controlTokenFile);
                     broker.own(control);
                     broker.control = control;
                 }

@@ -35,8 +35,9 @@ import org.testcontainers.utility.MountableFile;
  * }
  * }</pre>
  *
- * Every published port is bound to the host's loopback address only: the control endpoint has no
- * authentication. The image is {@value #DEFAULT_IMAGE}, built from local files by
+ * Every published port is bound to the host's loopback address only, and the control endpoint, which
+ * listens beyond loopback inside the container, is called with the token the broker generated there
+ * (read from its {@code control-token} file). The image is {@value #DEFAULT_IMAGE}, built from local files by
  * {@code docker/build-images.sh mock-broker}, or one built from {@code docker/mock-broker/Dockerfile}.
  */
 public class MockBrokerContainer extends GenericContainer<MockBrokerContainer> {
@@ -55,6 +56,7 @@ public class MockBrokerContainer extends GenericContainer<MockBrokerContainer> {
     private final List<String> misbehaviours = new ArrayList<>();
     private final List<String> options = new ArrayList<>();
     private Path credentials;
+    private String controlToken;
 
     public MockBrokerContainer() {
         this(DockerImageName.parse(DEFAULT_IMAGE));
@@ -212,10 +214,22 @@ public class MockBrokerContainer extends GenericContainer<MockBrokerContainer> {
         control("POST", "/behaviours/next", body);
     }
 
+    /**
+     * The token the broker generated for its control endpoint, which listens beyond loopback inside the
+     * container; read once from its owner-only file there (the same token the broker printed at start).
+     */
+    private String controlToken() {
+        if (controlToken == null) {
+            controlToken = copyFileFromContainer(PKI_DIR + "/control-token",
+                    in -> new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim());
+        }
+        return controlToken;
+    }
+
     private JsonNode control(String method, String path, String body) {
         HttpRequest request = HttpRequest.newBuilder(getControlUri().resolve(path)).timeout(Duration.ofSeconds(10))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-                .header("Content-Type", "application/json").build();
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + controlToken()).build();
         try {
             HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
