@@ -353,6 +353,30 @@ class MqttRulesTest extends SharedBrokerTest {
         }
     }
 
+    /**
+     * A broker restart is a clean slate: sessions and their queued QoS 1 messages live in memory, so a
+     * persistent session does not survive it (AWS keeps them for the session expiry; a test broker that is
+     * restarted starts afresh, and says so in docs/RULES.md under MQTT-SESS-01). A client must cope with
+     * session present 0 anyway.
+     */
+    @Test
+    void a_broker_restart_starts_every_session_afresh() {
+        try (BrokerFixture first = BrokerFixture.start()) {
+            try (TestMqttClient subscriber = TestMqttClient.open(first.port(ListenerRole.MQTT_8883), BrokerFixture.pki().device(),
+                    null, MqttVersion.MQTT_3_1_1)) {
+                subscriber.connect("restart-sub", false, 60, null);
+                subscriber.subscribe(1, 1, "restart/t");
+                subscriber.await(MqttMessageType.SUBACK);
+            }
+        }
+        try (BrokerFixture second = BrokerFixture.start();
+                TestMqttClient back = TestMqttClient.open(second.port(ListenerRole.MQTT_8883), BrokerFixture.pki().device(), null,
+                        MqttVersion.MQTT_3_1_1)) {
+            MqttConnAckMessage connack = back.connect("restart-sub", false, 60, null);
+            assertFalse(connack.variableHeader().isSessionPresent(), "a restarted broker has no session to resume");
+        }
+    }
+
     /** AWS keeps sessions per MQTT version: a 3.1.1 session is not resumed by an MQTT 5 CONNECT of the same client ID. */
     @Test
     void a_persistent_session_does_not_carry_across_mqtt_versions() {
