@@ -80,7 +80,7 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
     }
 
     /** Sends the bytes and reads records until the broker closes: the alerts among them, as level << 8 | description. */
-    private static List<Integer> sendAndCollectAlerts(byte[] input) throws IOException {
+    private List<Integer> sendAndCollectAlerts(byte[] input) throws IOException {
         List<Integer> alerts = new ArrayList<>();
         try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), fixture.port(ListenerRole.MQTT_8883))) {
             socket.setSoTimeout(10_000);

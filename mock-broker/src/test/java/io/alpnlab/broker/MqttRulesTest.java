@@ -43,15 +43,15 @@ import org.junit.jupiter.api.Test;
  */
 class MqttRulesTest extends SharedBrokerTest {
 
-    private static int port() {
+    private int port() {
         return fixture.port(ListenerRole.MQTT_8883);
     }
 
-    private static TestMqttClient client(String clientId) {
+    private TestMqttClient client(String clientId) {
         return TestMqttClient.connected(port(), null, clientId, MqttVersion.MQTT_3_1_1);
     }
 
-    private static ConnectionRecord recordOf(String clientId) {
+    private ConnectionRecord recordOf(String clientId) {
         return fixture.awaitRecord(record -> record.mqtt() != null && clientId.equals(record.mqtt().clientId()));
     }
 

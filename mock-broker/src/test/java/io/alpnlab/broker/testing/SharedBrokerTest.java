@@ -7,23 +7,26 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * One broker for all tests of a class (starting one costs a second), reset before each test to AWS's
- * default profile, no misbehaviour and no records, so tests stay independent.
+ * default profile, no misbehaviour and no records, so tests stay independent. The broker belongs to the
+ * class's one instance, not to a static field every subclass would share: classes run side by side.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class SharedBrokerTest {
 
     protected static final String E = BrokerFixture.ENDPOINT;
-    protected static BrokerFixture fixture;
+    protected BrokerFixture fixture;
 
     @BeforeAll
-    static void startSharedBroker() {
+    void startSharedBroker() {
         fixture = BrokerFixture.start();
     }
 
     @AfterAll
-    static void stopSharedBroker() {
+    void stopSharedBroker() {
         fixture.close();
     }
 
