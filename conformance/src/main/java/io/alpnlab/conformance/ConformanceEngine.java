@@ -9,6 +9,8 @@ import io.alpnlab.broker.observe.ConnectionRecord;
 import io.alpnlab.broker.policy.ConnectionPolicy;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.policy.Profile;
+import io.alpnlab.broker.rules.Outcome;
+import io.alpnlab.broker.rules.Rule;
 import io.alpnlab.conformance.CaseResult.Verdict;
 import io.alpnlab.conformance.cases.Attribution;
 import io.alpnlab.conformance.cases.CaseRun;
@@ -27,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -434,6 +437,12 @@ public final class ConformanceEngine implements AutoCloseable {
         } else {
             verdict = Verdict.PASS;
         }
+        String quotas = quotaWarnings(records);
+        if (verdict == Verdict.PASS && quotas != null) {
+            // The case's own rule held, but AWS would have throttled the client on the way: say so.
+            verdict = Verdict.PASS_WITH_WARNINGS;
+            observed = observed + "; but " + quotas;
+        }
         boolean failed = clientSide != null || broker.outcome() == Observation.Outcome.FAIL;
         String cause = failed && verdict != Verdict.NOT_APPLICABLE ? conformanceCase.explain(client.configuration()) : "";
         String hint = cause.isEmpty() ? conformanceCase.hint() : "cause: " + cause + ". " + conformanceCase.hint();
@@ -447,6 +456,27 @@ public final class ConformanceEngine implements AutoCloseable {
         }
         return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected, seen, hint,
                 verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration);
+    }
+
+    /** The rules of AWS's per-client quotas, which any case's connections can break on the way. */
+    private static final Set<Rule> QUOTA_RULES = Set.of(Rule.MQTT_CONN_04, Rule.MQTT_RATE_01, Rule.MQTT_INFLIGHT_01);
+
+    /**
+     * What the case's connections did past AWS's quotas (a CONNECT throttled, publishes past 100 a second,
+     * more than 100 QoS 1 in flight), in a line, or null: the broker records them on every connection,
+     * and a case that otherwise passes passes with warnings, naming the quota.
+     */
+    static String quotaWarnings(List<ConnectionRecord> records) {
+        List<String> seen = new ArrayList<>();
+        for (ConnectionRecord record : records) {
+            record.checks().stream()
+                    .filter(check -> QUOTA_RULES.contains(check.rule()) && check.outcome() != Outcome.PASS
+                            && check.outcome() != Outcome.APPLIED)
+                    .map(check -> check.rule().id() + ": " + check.detail())
+                    .filter(line -> !seen.contains(line))
+                    .forEach(seen::add);
+        }
+        return seen.isEmpty() ? null : String.join("; ", seen);
     }
 
     /** What the broker recorded, in a line: for a client that timed out, where it stopped. */
