@@ -137,7 +137,10 @@ public final class ClientSessions {
             }
             expireOnDisconnect.remove(clientId, later);
         }
-        return purge(clientId, loop);
+        // On the back end's loop, as every other purge: the purge's link is then written and read by one thread.
+        CompletableFuture<Void> purged = new CompletableFuture<>();
+        loop.execute(() -> purge(clientId, loop).whenComplete((done, failure) -> purged.complete(null)));
+        return purged;
     }
 
     /** Ends a session in the back end: a clean-session CONNECT discards it, then DISCONNECT. */
