@@ -45,7 +45,7 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
                         AlertDescription.decode_error, "TLS-HS-02"),
                 row("two host_names in server_name (RFC 6066 section 3)", hello(twoHostNames()), AlertDescription.decode_error,
                         "TLS-HS-02"),
-                row("server_name with a byte after its list", hello(concat(sniData(), bytes(0)), true),
+                row("server_name with a byte after its list", helloWithServerName(concat(sniData(), bytes(0))),
                         AlertDescription.decode_error, "TLS-HS-02"),
                 row("extensions declared longer than the message", truncatedExtensions(), AlertDescription.decode_error,
                         "TLS-HS-02"),
@@ -157,8 +157,8 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
         return record(22, handshake(1, helloBody(extensions)));
     }
 
-    /** As {@link #hello(byte[]...)}, with server_name data given raw (for malformed contents). */
-    private static byte[] hello(byte[] serverNameData, boolean raw) {
+    /** As {@link #hello(byte[]...)}, with the server_name extension's content given raw (for malformed contents). */
+    private static byte[] helloWithServerName(byte[] serverNameData) {
         return hello(extension(0, serverNameData));
     }
 

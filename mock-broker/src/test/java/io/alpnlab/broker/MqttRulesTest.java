@@ -51,6 +51,17 @@ class MqttRulesTest extends SharedBrokerTest {
         return TestMqttClient.connected(port(), null, clientId, MqttVersion.MQTT_3_1_1);
     }
 
+    /** An MQTT 3.1.1 client makes a persistent session with one QoS 1 subscription, then leaves with DISCONNECT. */
+    private static void leavePersistentSession(int port, String clientId, String filter) {
+        try (TestMqttClient client = TestMqttClient.open(port, BrokerFixture.pki().device(), null, MqttVersion.MQTT_3_1_1)) {
+            client.connect(clientId, false, 60, null);
+            client.subscribe(1, 1, filter);
+            client.await(MqttMessageType.SUBACK);
+            client.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false, MqttQoS.AT_MOST_ONCE, false, 0)));
+            assertTrue(client.awaitClosed(Duration.ofSeconds(5)));
+        }
+    }
+
     private ConnectionRecord recordOf(String clientId) {
         return fixture.awaitRecord(record -> record.mqtt() != null && clientId.equals(record.mqtt().clientId()));
     }
@@ -335,13 +346,7 @@ class MqttRulesTest extends SharedBrokerTest {
 
     @Test
     void acknowledged_qos1_message_reaches_an_offline_persistent_subscriber_when_it_returns() {
-        try (TestMqttClient subscriber = TestMqttClient.open(port(), BrokerFixture.pki().device(), null, MqttVersion.MQTT_3_1_1)) {
-            subscriber.connect("persistent-sub", false, 60, null);
-            subscriber.subscribe(1, 1, "orders/new");
-            subscriber.await(MqttMessageType.SUBACK);
-            subscriber.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false, MqttQoS.AT_MOST_ONCE, false, 0)));
-            assertTrue(subscriber.awaitClosed(Duration.ofSeconds(5)));
-        }
+        leavePersistentSession(port(), "persistent-sub", "orders/new");
         try (TestMqttClient publisher = client("order-publisher")) {
             publisher.publish("orders/new", "order-42", 1, 9);
             publisher.await(MqttMessageType.PUBACK);
@@ -362,12 +367,7 @@ class MqttRulesTest extends SharedBrokerTest {
     @Test
     void a_broker_restart_starts_every_session_afresh() {
         try (BrokerFixture first = BrokerFixture.start()) {
-            try (TestMqttClient subscriber = TestMqttClient.open(first.port(ListenerRole.MQTT_8883), BrokerFixture.pki().device(),
-                    null, MqttVersion.MQTT_3_1_1)) {
-                subscriber.connect("restart-sub", false, 60, null);
-                subscriber.subscribe(1, 1, "restart/t");
-                subscriber.await(MqttMessageType.SUBACK);
-            }
+            leavePersistentSession(first.port(ListenerRole.MQTT_8883), "restart-sub", "restart/t");
         }
         try (BrokerFixture second = BrokerFixture.start();
                 TestMqttClient back = TestMqttClient.open(second.port(ListenerRole.MQTT_8883), BrokerFixture.pki().device(), null,
@@ -380,13 +380,7 @@ class MqttRulesTest extends SharedBrokerTest {
     /** AWS keeps sessions per MQTT version: a 3.1.1 session is not resumed by an MQTT 5 CONNECT of the same client ID. */
     @Test
     void a_persistent_session_does_not_carry_across_mqtt_versions() {
-        try (TestMqttClient v311 = TestMqttClient.open(port(), BrokerFixture.pki().device(), null, MqttVersion.MQTT_3_1_1)) {
-            v311.connect("cross-version", false, 60, null);
-            v311.subscribe(1, 1, "cross/topic");
-            v311.await(MqttMessageType.SUBACK);
-            v311.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false, MqttQoS.AT_MOST_ONCE, false, 0)));
-            assertTrue(v311.awaitClosed(Duration.ofSeconds(5)));
-        }
+        leavePersistentSession(port(), "cross-version", "cross/topic");
         try (TestMqttClient again = TestMqttClient.open(port(), BrokerFixture.pki().device(), null, MqttVersion.MQTT_3_1_1)) {
             assertTrue(again.connect("cross-version", false, 60, null).variableHeader().isSessionPresent(), "same version resumes");
             again.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false, MqttQoS.AT_MOST_ONCE, false, 0)));

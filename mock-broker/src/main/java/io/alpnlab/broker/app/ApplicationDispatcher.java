@@ -1,12 +1,10 @@
 package io.alpnlab.broker.app;
 
 import io.alpnlab.broker.BrokerContext;
-import io.alpnlab.broker.rules.Rule;
 import io.alpnlab.broker.tls.TlsEstablished;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
-import java.time.Duration;
 
 /**
  * Installs what a connection carries once TLS is up, from the listener/ALPN decision in
@@ -38,15 +36,8 @@ public final class ApplicationDispatcher extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof TlsEstablished established) {
             // The stage after the handshake gets the handshake's own deadline.
-            Duration within = broker.timing().handshakeTimeout();
-            switch (established.application()) {
-                case MQTT_X509, MQTT_CUSTOM_AUTH -> FirstMessageDeadline.arm(ctx.channel(), established.observation(), within,
-                        Rule.MQTT_CONN_01, "MQTT CONNECT");
-                case HTTPS_X509 -> FirstMessageDeadline.arm(ctx.channel(), established.observation(), within, Rule.HTTP_PUB_01,
-                        "HTTP request");
-                case UNAUTHENTICATED_443 -> FirstMessageDeadline.arm(ctx.channel(), established.observation(), within,
-                        Rule.TLS_ALPN_03, "MQTT CONNECT or HTTP request");
-            }
+            FirstMessageDeadline.arm(ctx.channel(), established.observation(), broker.timing().handshakeTimeout(),
+                    established.application());
             switch (established.application()) {
                 case MQTT_X509, MQTT_CUSTOM_AUTH -> mqtt.install(ctx, established);
                 case HTTPS_X509 -> https.install(ctx, established);

@@ -1,8 +1,8 @@
 package io.alpnlab.broker.app;
 
 import io.alpnlab.broker.observe.ConnectionObservation;
-import io.alpnlab.broker.policy.Refusal;
-import io.alpnlab.broker.rules.Rule;
+import io.alpnlab.broker.policy.Application;
+import io.alpnlab.broker.policy.ConnectionPolicy;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -24,13 +24,11 @@ public final class FirstMessageDeadline {
     private FirstMessageDeadline() {
     }
 
-    /** Starts the deadline for the first complete {@code message} (e.g. "MQTT CONNECT"), judged under {@code rule}. */
-    static void arm(Channel channel, ConnectionObservation observation, Duration within, Rule rule, String message) {
+    /** Starts the deadline for the application's first complete message; the policy names the refusal. */
+    static void arm(Channel channel, ConnectionObservation observation, Duration within, Application application) {
         ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
             if (channel.attr(DEADLINE).getAndSet(null) != null && channel.isActive()) {
-                observation.refuse(new Refusal(rule, Refusal.NO_ALERT, "no complete " + message + " within " + within.toMillis()
-                        + " ms of the TLS handshake (" + observation.inboundBytes() + " bytes received on the connection):"
-                        + " closed; send it as soon as the handshake completes"));
+                observation.refuse(ConnectionPolicy.onFirstMessageMissing(application, within, observation.inboundBytes()));
                 channel.close();
             }
         }, within.toMillis(), TimeUnit.MILLISECONDS);

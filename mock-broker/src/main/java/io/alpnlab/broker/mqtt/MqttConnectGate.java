@@ -92,8 +92,9 @@ final class MqttConnectGate extends MqttConnectionHandler {
         String throttledId = decision.clientId(connection.clientId);
         Check rate = MqttPolicy.onConnectRate(layer.sessions().sincePreviousConnect(throttledId),
                 layer.timing().scaled(MqttPolicy.MIN_CONNECT_INTERVAL));
-        boolean throttle = rate != null && layer.profile().quotas() == Profile.Quotas.ENFORCE;
-        if (rate != null && !throttle) {
+        Refusal throttled = rate == null ? null
+                : MqttPolicy.onThrottledConnect(rate, layer.profile().quotas(), connection.mqttVersion == 5);
+        if (rate != null && throttled == null) {
             established.observation().addCheck(rate);
         }
         if (decision.assignedClientId() != null) {
@@ -115,8 +116,8 @@ final class MqttConnectGate extends MqttConnectionHandler {
             }
             return;
         }
-        if (throttle) {
-            refuseThrottled(ctx, rate);
+        if (throttled != null) {
+            refuseThrottled(ctx, throttled);
             return;
         }
         if (layer.plan().shouldRefuseConnect(established.misbehaviours())) {
@@ -222,19 +223,12 @@ final class MqttConnectGate extends MqttConnectionHandler {
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
-    /**
-     * AWS's CONNECT throttle (1 per second per client ID, quotas page). What the excess gets is INF: MQTT 5
-     * has a reason for it (0x9F, Connection rate exceeded); MQTT 3.1.1 has none, so the connection is closed
-     * without CONNACK, as AWS closes other refused 3.1.1 CONNECTs.
-     */
-    private void refuseThrottled(ChannelHandlerContext ctx, Check rate) {
-        boolean mqtt5 = connection.mqttVersion == 5;
-        connection.established.observation().refuse(new Refusal(Rule.MQTT_CONN_04, Refusal.NO_ALERT, rate.detail()
-                + "; refused (broker.quotas=enforce) with " + (mqtt5 ? "CONNACK 0x9F (Connection rate exceeded)"
-                        : "the connection closed without CONNACK")));
+    /** Carries out {@link MqttPolicy#onThrottledConnect}: CONNACK 0x9F for MQTT 5, a close for 3.1.1. */
+    private void refuseThrottled(ChannelHandlerContext ctx, Refusal throttled) {
+        connection.established.observation().refuse(throttled);
         connection.mqtt.disconnectReason("THROTTLED");
         connection.state = MqttConnection.State.CLOSED;
-        if (!mqtt5) {
+        if (connection.mqttVersion != 5) {
             ctx.close();
             return;
         }

@@ -1,7 +1,6 @@
 package io.alpnlab.broker.mqtt;
 
 import io.alpnlab.broker.policy.MqttPolicy;
-import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.rules.Check;
 import io.alpnlab.broker.rules.Rule;
 import io.netty.buffer.ByteBuf;
@@ -23,6 +22,7 @@ import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Publish and subscribe once the client has its CONNACK: each packet is decided on by
@@ -166,38 +167,31 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
         while (!recentPublishes.isEmpty() && now - recentPublishes.peekFirst()[0] > 1_000_000_000L) {
             recentPublishBytes -= recentPublishes.removeFirst()[1];
         }
-        Check rate = MqttPolicy.onPublishRate(recentPublishes.size() + 1, recentPublishBytes + payloadBytes);
-        boolean discard = rate != null && connection.layer.profile().quotas() == Profile.Quotas.ENFORCE;
+        MqttPolicy.RateDecision rate = MqttPolicy.onPublishRate(recentPublishes.size() + 1, recentPublishBytes + payloadBytes,
+                connection.layer.profile().quotas());
+        boolean discard = rate != null && rate.discard();
         if (!discard) {
             recentPublishes.addLast(new long[] {now, payloadBytes});
             recentPublishBytes += payloadBytes;
         }
         if (rate != null && !rateFlagged) {
             rateFlagged = true;
-            connection.established.observation().addCheck(discard ? Check.warn(rate.rule(), rate.detail()
-                    + "; from here on the excess is discarded (broker.quotas=enforce)") : rate);
+            connection.established.observation().addCheck(rate.warning());
         }
         return discard;
     }
 
-    /**
-     * Counts a QoS 1 publish in AWS's window of 100 unacknowledged ones. An MQTT 5 client was told Receive
-     * Maximum 100, so a 101st is the protocol error the specification names (DISCONNECT 0x93); a 3.1.1
-     * client cannot know the window, so it is flagged and served (what AWS does is INF).
-     */
+    /** Counts a QoS 1 publish in AWS's window of 100 unacknowledged ones, as {@link MqttPolicy#onReceiveMaximum} decides. */
     private boolean withinReceiveMaximum() {
-        if (clientInFlight >= MqttPolicy.RECEIVE_MAXIMUM) {
-            if (connection.mqttVersion == 5) {
-                connection.violate(new MqttPolicy.Violation(Rule.MQTT_INFLIGHT_01, "a QoS 1 PUBLISH while "
-                        + clientInFlight + " were unacknowledged; the CONNACK said Receive Maximum "
-                        + MqttPolicy.RECEIVE_MAXIMUM, MqttPolicy.REASON_RECEIVE_MAXIMUM_EXCEEDED, "CLIENT_ERROR"));
-                return false;
-            }
-            if (!clientInFlightFlagged) {
-                clientInFlightFlagged = true;
-                connection.established.observation().addCheck(Check.warn(Rule.MQTT_INFLIGHT_01, "more than "
-                        + MqttPolicy.RECEIVE_MAXIMUM + " QoS 1 publishes unacknowledged at once; AWS allows 100 in flight"));
-            }
+        MqttPolicy.Violation past = MqttPolicy.onReceiveMaximum(clientInFlight, connection.mqttVersion == 5);
+        if (past != null) {
+            connection.violate(past);
+            return false;
+        }
+        Check warning = clientInFlightFlagged ? null : MqttPolicy.onUnacknowledgedWarning(clientInFlight);
+        if (warning != null) {
+            clientInFlightFlagged = true;
+            connection.established.observation().addCheck(warning);
         }
         clientInFlight++;
         return true;
@@ -518,7 +512,7 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
     }
 
     private long replayQuietNanos() {
-        return connection.layer.timing().scaled(java.time.Duration.ofSeconds(1)).toNanos();
+        return connection.layer.timing().scaled(Duration.ofSeconds(1)).toNanos();
     }
 
     private void sendReplay() {
@@ -534,7 +528,7 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
                 if (connection.state != MqttConnection.State.CLOSED) {
                     sendReplay();
                 }
-            }, Math.max(0, nextReplayNanos - now), java.util.concurrent.TimeUnit.NANOSECONDS);
+            }, Math.max(0, nextReplayNanos - now), TimeUnit.NANOSECONDS);
         }
     }
 

@@ -84,16 +84,6 @@ final class SharedSubscriptions implements AutoCloseable {
         });
     }
 
-    /** How many members a group has now, for tests and the operator. */
-    CompletableFuture<Integer> members(String group, String filter) {
-        CompletableFuture<Integer> count = new CompletableFuture<>();
-        loop.execute(() -> {
-            Group shared = groups.get(key(group, filter));
-            count.complete(shared == null ? 0 : shared.members.size());
-        });
-        return count;
-    }
-
     private static String key(String group, String filter) {
         return group + "\u0000" + filter;
     }

@@ -4,6 +4,7 @@ import io.alpnlab.broker.ListenerRole;
 import io.alpnlab.broker.registry.DeviceStatus;
 import io.alpnlab.broker.rules.Check;
 import io.alpnlab.broker.rules.Rule;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +38,34 @@ public final class ConnectionPolicy {
     public static HelloDecision onMalformedClientHello(String why) {
         Refusal refusal = new Refusal(Rule.TLS_HS_02, AlertDescription.decode_error, "malformed ClientHello: " + why);
         return new HelloDecision(null, false, null, refusal, List.of(Check.fail(Rule.TLS_HS_02, refusal.detail())), null);
+    }
+
+    /**
+     * No complete first message of the application (an MQTT CONNECT, an HTTP request) arrived within
+     * {@code within} of the handshake: the refusal, under the application's rule. MQTT 3.1.1 section 3.1:
+     * a server SHOULD close a connection that sends no CONNECT "within a reasonable amount of time"; AWS's
+     * own deadline is INF.
+     */
+    public static Refusal onFirstMessageMissing(Application application, Duration within, long bytesReceived) {
+        Rule rule;
+        String message;
+        switch (application) {
+            case MQTT_X509, MQTT_CUSTOM_AUTH -> {
+                rule = Rule.MQTT_CONN_01;
+                message = "MQTT CONNECT";
+            }
+            case HTTPS_X509 -> {
+                rule = Rule.HTTP_PUB_01;
+                message = "HTTP request";
+            }
+            default -> {
+                rule = Rule.TLS_ALPN_03;
+                message = "MQTT CONNECT or HTTP request";
+            }
+        }
+        return new Refusal(rule, Refusal.NO_ALERT, "no complete " + message + " within " + within.toMillis() + " ms of the"
+                + " TLS handshake (" + bytesReceived + " bytes received on the connection): closed; send it as soon as"
+                + " the handshake completes");
     }
 
     /** The decision for TLS whose first record carries no ClientHello (application data, say): unexpected_message. */

@@ -19,6 +19,15 @@ public final class HandshakeDiagnosis {
     private HandshakeDiagnosis() {
     }
 
+    /**
+     * The broker raised a fatal alert after the handshake (a record over 2^14 bytes, say): the session
+     * ends with the RFC's alert, and the record says which, under the rule for well-formed TLS input.
+     */
+    public static Check afterHandshake(short alert, String why) {
+        return Check.fail(Rule.TLS_HS_02, "after the handshake the client sent what TLS forbids; answered with the fatal"
+                + " alert " + AlertDescription.getName(alert) + ": " + why);
+    }
+
     /** What a completed handshake says about the client, given what the server did on purpose. */
     public static List<Check> onHandshakeComplete(Misbehaviours misbehaviours, String selectedAlpn, boolean alpnOffered) {
         List<Check> checks = new ArrayList<>();

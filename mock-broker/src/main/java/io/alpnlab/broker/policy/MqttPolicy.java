@@ -342,6 +342,59 @@ public final class MqttPolicy {
         return null;
     }
 
+    /**
+     * The publish rate of one connection under a quota setting: null within AWS's rates; past them, the
+     * warning to record and whether the publish is discarded (broker.quotas=enforce, as the quotas page
+     * says) or only flagged (broker.quotas=flag).
+     */
+    public static RateDecision onPublishRate(int publishesInLastSecond, long bytesInLastSecond, Profile.Quotas quotas) {
+        Check rate = onPublishRate(publishesInLastSecond, bytesInLastSecond);
+        if (rate == null) {
+            return null;
+        }
+        boolean discard = quotas == Profile.Quotas.ENFORCE;
+        return new RateDecision(discard ? Check.warn(rate.rule(), rate.detail() + "; from here on the excess is discarded"
+                + " (broker.quotas=enforce)") : rate, discard);
+    }
+
+    /** A publish past AWS's rates: the warning to record, and whether the publish is discarded. */
+    public record RateDecision(Check warning, boolean discard) {
+    }
+
+    /**
+     * A CONNECT AWS would throttle ({@code rate}, from {@link #onConnectRate}): the refusal under
+     * broker.quotas=enforce, or null when the quota is only flagged. What the excess gets is INF: MQTT 5
+     * has a reason for it (0x9F, Connection rate exceeded); MQTT 3.1.1 has none, so the connection is
+     * closed without CONNACK, as AWS closes other refused 3.1.1 CONNECTs.
+     */
+    public static Refusal onThrottledConnect(Check rate, Profile.Quotas quotas, boolean mqtt5) {
+        if (quotas != Profile.Quotas.ENFORCE) {
+            return null;
+        }
+        return new Refusal(Rule.MQTT_CONN_04, Refusal.NO_ALERT, rate.detail() + "; refused (broker.quotas=enforce) with "
+                + (mqtt5 ? "CONNACK 0x9F (Connection rate exceeded)" : "the connection closed without CONNACK"));
+    }
+
+    /**
+     * A QoS 1 PUBLISH while {@code unacknowledged} of the client's are not yet acknowledged, against AWS's
+     * window of 100. An MQTT 5 client was told Receive Maximum 100, so a 101st is the protocol error its
+     * specification names (DISCONNECT 0x93); null within the window or for MQTT 3.1.1, whose client cannot
+     * know the window ({@link #onUnacknowledgedWarning} flags it instead; what AWS does is INF).
+     */
+    public static Violation onReceiveMaximum(int unacknowledged, boolean mqtt5) {
+        if (!mqtt5 || unacknowledged < RECEIVE_MAXIMUM) {
+            return null;
+        }
+        return new Violation(Rule.MQTT_INFLIGHT_01, "a QoS 1 PUBLISH while " + unacknowledged + " were unacknowledged;"
+                + " the CONNACK said Receive Maximum " + RECEIVE_MAXIMUM, REASON_RECEIVE_MAXIMUM_EXCEEDED, "CLIENT_ERROR");
+    }
+
+    /** An MQTT 3.1.1 client past AWS's 100 unacknowledged QoS 1 publishes: a warning, else null. */
+    public static Check onUnacknowledgedWarning(int unacknowledged) {
+        return unacknowledged < RECEIVE_MAXIMUM ? null : Check.warn(Rule.MQTT_INFLIGHT_01, "more than " + RECEIVE_MAXIMUM
+                + " QoS 1 publishes unacknowledged at once; AWS allows 100 in flight");
+    }
+
     /** The indexes of the filters the policy does not allow (an MQTT 5 SUBACK answers them 0x87). */
     public static List<Integer> unauthorizedFilters(List<String> filters, DevicePolicy policy, Map<String, String> variables) {
         List<Integer> refused = new ArrayList<>();

@@ -17,6 +17,15 @@ public record Refusal(Rule rule, short alert, String detail) {
         Objects.requireNonNull(detail);
     }
 
+    /**
+     * The alert a refusal sends on the wire: its own, or decode_error for one that named none, since the only
+     * such refusals of a first flight are hellos the decoder could not read. Never {@link #NO_ALERT}, which
+     * Bouncy Castle would write as the undefined description 255.
+     */
+    public short alertOnTheWire() {
+        return alert == NO_ALERT ? AlertDescription.decode_error : alert;
+    }
+
     public String alertName() {
         return alert == NO_ALERT ? "none" : AlertDescription.getName(alert);
     }

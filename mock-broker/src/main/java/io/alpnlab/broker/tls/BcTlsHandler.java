@@ -99,7 +99,7 @@ public final class BcTlsHandler extends ChannelDuplexHandler {
         boolean beforeClientHello = !connection.clientHelloAccepted && !sentByClient;
         if (beforeClientHello && connection.decision != null && connection.decision.refused()) {
             // The policy refused this hello already and the record names its alert: that is the one to send.
-            alert = TlsAlerts.onTheWire(connection.decision.refusal());
+            alert = connection.decision.refusal().alertOnTheWire();
         }
         ctx.fireUserEventTriggered(new TlsFailedEvent(alert, sentByClient, connection.handshakeComplete,
                 connection.lastHandshakeMessageReceived, failure.getMessage()));

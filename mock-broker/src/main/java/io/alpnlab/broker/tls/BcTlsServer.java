@@ -82,7 +82,7 @@ final class BcTlsServer extends DefaultTlsServer {
             throw new TlsFatalAlert(AlertDescription.internal_error, "ClientHello not observed");
         }
         if (decision.refused()) {
-            throw new TlsFatalAlert(TlsAlerts.onTheWire(decision.refusal()), decision.refusal().detail());
+            throw new TlsFatalAlert(decision.refusal().alertOnTheWire(), decision.refusal().detail());
         }
     }
 
@@ -232,7 +232,7 @@ final class BcTlsServer extends DefaultTlsServer {
         connection.observation.addChecks(decision.checks());
         if (decision.refusal() != null) {
             connection.observation.refuse(decision.refusal());
-            throw new TlsFatalAlert(TlsAlerts.onTheWire(decision.refusal()), decision.refusal().detail());
+            throw new TlsFatalAlert(decision.refusal().alertOnTheWire(), decision.refusal().detail());
         }
     }
 

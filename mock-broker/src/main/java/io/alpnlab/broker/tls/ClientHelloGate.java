@@ -59,7 +59,7 @@ public final class ClientHelloGate extends SslClientHelloHandler<HelloDecision> 
                 buffer.release();
                 ctx.fireUserEventTriggered(new ClientHelloDecidedEvent(null, oversize, oversize.refusal().detail(),
                         declaredLength, true));
-                ctx.writeAndFlush(TlsAlerts.plaintextFatal(ctx.alloc(), TlsAlerts.onTheWire(oversize.refusal())))
+                ctx.writeAndFlush(TlsAlerts.plaintextFatal(ctx.alloc(), oversize.refusal().alertOnTheWire()))
                         .addListener(ChannelFutureListener.CLOSE);
                 return;
             }

@@ -8,13 +8,12 @@ import io.alpnlab.broker.policy.HelloDecision;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.policy.Refusal;
 import io.alpnlab.broker.policy.TlsNames;
-import io.alpnlab.broker.rules.Check;
 import io.alpnlab.broker.rules.Rule;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.AlertLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,7 +83,7 @@ public final class ConnectionVerdictHandler extends ChannelInboundHandlerAdapter
         observation.addChecks(decision.checks());
         if (decision.refused()) {
             if (decided.alertSent()) {
-                observation.alert(true, org.bouncycastle.tls.AlertLevel.fatal, decision.refusal().alert());
+                observation.alert(true, AlertLevel.fatal, decision.refusal().alert());
             }
             observation.refuse(decision.refusal());
         } else {
@@ -96,8 +95,7 @@ public final class ConnectionVerdictHandler extends ChannelInboundHandlerAdapter
         if (failed.handshakeComplete() && !failed.sentByClient()) {
             // A bad record after the handshake (one over 2^14 bytes, say): the session ends with the RFC's alert,
             // and the record says which, under the rule for well-formed TLS input.
-            observation.addCheck(Check.fail(Rule.TLS_HS_02, "after the handshake the client sent what TLS forbids; answered"
-                    + " with the fatal alert " + AlertDescription.getName(failed.alert()) + ": " + failed.message()));
+            observation.addCheck(HandshakeDiagnosis.afterHandshake(failed.alert(), failed.message()));
             return;
         }
         if (failed.handshakeComplete() || observation.hasVerdict()) {

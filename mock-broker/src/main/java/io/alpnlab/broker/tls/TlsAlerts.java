@@ -1,9 +1,7 @@
 package io.alpnlab.broker.tls;
 
-import io.alpnlab.broker.policy.Refusal;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.AlertLevel;
 
 /**
@@ -23,14 +21,5 @@ final class TlsAlerts {
         ByteBuf record = allocator.buffer(7);
         record.writeByte(ALERT_CONTENT_TYPE).writeShort(0x0303).writeShort(2).writeByte(AlertLevel.fatal).writeByte(description);
         return record;
-    }
-
-    /**
-     * The alert for a refusal on the wire: its own, or decode_error for a refusal that named none, since
-     * the only such refusals of a first flight are hellos the decoder could not read. Never the policy's
-     * "no alert" marker, which Bouncy Castle would write as the undefined description 255.
-     */
-    static short onTheWire(Refusal refusal) {
-        return refusal.alert() == Refusal.NO_ALERT ? AlertDescription.decode_error : refusal.alert();
     }
 }

@@ -8,19 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alpnlab.broker.observe.ConnectionRecord;
-import io.alpnlab.broker.policy.Application;
 import io.alpnlab.broker.policy.Misbehaviour;
 import io.alpnlab.broker.policy.Misbehaviours;
-import io.alpnlab.broker.registry.DevicePolicy;
-import io.alpnlab.broker.registry.DeviceStatus;
-import io.alpnlab.broker.registry.RegisteredDevice;
 import io.alpnlab.broker.rules.Rule;
 import io.alpnlab.broker.testing.HandlerHarness;
-import io.alpnlab.broker.tls.TlsEstablished;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
@@ -33,8 +25,6 @@ import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttSubAckMessage;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import io.netty.handler.timeout.IdleStateEvent;
-import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.security.auth.x500.X500Principal;
@@ -52,58 +42,15 @@ class MqttHandlersTest {
 
     private final HandlerHarness harness = new HandlerHarness();
     private final List<MqttMessage> toBackend = new ArrayList<>();
-    private final List<String> opened = new ArrayList<>();
-    private BackendConnection.Listener backendListener;
+    private final StandInBackend backend = new StandInBackend(toBackend::add);
 
     @AfterAll
     static void stopInternalLoop() {
         INTERNAL.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 
-    /** A back end nobody listens on: lifecycle events go nowhere, which these tests do not look at. */
-    private static final MqttBackend NOWHERE = new MqttBackend() {
-        @Override
-        public InetSocketAddress address() {
-            return new InetSocketAddress("127.0.0.1", 9);
-        }
-
-        @Override
-        public String describe() {
-            return "stand-in";
-        }
-
-        @Override
-        public void close() {
-        }
-    };
-
     private EmbeddedChannel connection(Misbehaviours misbehaviours) {
-        MqttLayer layer = new MqttLayer(harness.broker, NOWHERE, INTERNAL.next(), Duration.ofHours(1),
-                (EventLoop loop, String clientId, boolean clean, BackendConnection.Listener listener) -> {
-                    opened.add(clientId);
-                    backendListener = listener;
-                    return new BackendLink() {
-                        @Override
-                        public void send(MqttMessage message) {
-                            toBackend.add(message);
-                        }
-
-                        @Override
-                        public void close() {
-                        }
-                    };
-                });
-        RegisteredDevice device = new RegisteredDevice("a".repeat(64), DeviceStatus.ACTIVE, "thing-1", DevicePolicy.ALLOW_ALL);
-        TlsEstablished established = new TlsEstablished(Application.MQTT_X509, "x-amzn-mqtt-ca", null, device, null,
-                misbehaviours, harness.observation, 0x0304, 0x1301);
-        EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void handlerAdded(ChannelHandlerContext ctx) {
-                layer.install(ctx, established);
-            }
-        });
-        channel.pipeline().remove(MqttLayer.ENCODER_NAME);
-        return channel;
+        return backend.connection(harness, INTERNAL.next(), misbehaviours);
     }
 
     private EmbeddedChannel connection() {
@@ -122,7 +69,7 @@ class MqttHandlersTest {
     private EmbeddedChannel connected(Misbehaviours misbehaviours) {
         EmbeddedChannel channel = connection(misbehaviours);
         channel.writeInbound(connect("dev-1"));
-        backendListener.fromBackend(backendConnack());
+        backend.listener.fromBackend(backendConnack());
         return channel;
     }
 
@@ -136,19 +83,19 @@ class MqttHandlersTest {
         channel.writeInbound(MqttMessage.PINGREQ);
         assertFalse(channel.isOpen());
         assertEquals(Rule.MQTT_CONN_01.id(), record().verdict().rule());
-        assertTrue(opened.isEmpty(), "no back-end session for a refused connection");
+        assertTrue(backend.opened.isEmpty(), "no back-end session for a refused connection");
     }
 
     @Test
     void gate_opens_the_back_end_relays_its_connack_and_steps_aside() {
         EmbeddedChannel channel = connection();
         channel.writeInbound(connect("dev-1"));
-        assertEquals(List.of("dev-1"), opened);
+        assertEquals(List.of("dev-1"), backend.opened);
         assertNull(channel.readOutbound(), "no CONNACK before the back end's");
         assertNotNull(channel.pipeline().get(MqttRelay.NAME));
         assertNotNull(channel.pipeline().get(MqttKeepAlive.NAME));
 
-        backendListener.fromBackend(backendConnack());
+        backend.listener.fromBackend(backendConnack());
         MqttConnAckMessage connack = assertInstanceOf(MqttConnAckMessage.class, channel.readOutbound());
         assertEquals(MqttConnectReturnCode.CONNECTION_ACCEPTED, connack.variableHeader().connectReturnCode());
         assertNull(channel.pipeline().get(MqttConnectGate.NAME), "the gate removes itself once the CONNACK is out");
@@ -200,7 +147,7 @@ class MqttHandlersTest {
 
         channel.writeInbound(MqttMessageBuilders.subscribe().messageId(7).addSubscription(MqttQoS.AT_LEAST_ONCE, "a/b").build());
         assertEquals(MqttMessageType.SUBSCRIBE, toBackend.get(1).fixedHeader().messageType());
-        backendListener.fromBackend(MqttMessageBuilders.subAck().packetId(7).addGrantedQos(MqttQoS.AT_LEAST_ONCE).build());
+        backend.listener.fromBackend(MqttMessageBuilders.subAck().packetId(7).addGrantedQos(MqttQoS.AT_LEAST_ONCE).build());
         assertInstanceOf(MqttSubAckMessage.class, channel.readOutbound());
         MqttPublishMessage retained = channel.readOutbound();
         assertEquals("a/b", retained.variableHeader().topicName());
@@ -215,16 +162,16 @@ class MqttHandlersTest {
         channel.readOutbound();
         channel.writeInbound(MqttMessageBuilders.publish().topicName("r/t").qos(MqttQoS.AT_LEAST_ONCE).messageId(50).retained(true)
                 .payload(Unpooled.wrappedBuffer(new byte[] {1})).build());
-        backendListener.fromBackend(MqttMessageBuilders.pubAck().packetId(50).build());
+        backend.listener.fromBackend(MqttMessageBuilders.pubAck().packetId(50).build());
         channel.readOutbound();
         for (int id = 1; id <= 100; id++) {
-            backendListener.fromBackend(MqttMessageBuilders.publish().topicName("q/t").qos(MqttQoS.AT_LEAST_ONCE).messageId(id)
+            backend.listener.fromBackend(MqttMessageBuilders.publish().topicName("q/t").qos(MqttQoS.AT_LEAST_ONCE).messageId(id)
                     .payload(Unpooled.wrappedBuffer(new byte[] {2})).build());
         }
         toBackend.forEach(io.netty.util.ReferenceCountUtil::release);
         toBackend.clear();
         channel.writeInbound(MqttMessageBuilders.subscribe().messageId(7).addSubscription(MqttQoS.AT_LEAST_ONCE, "r/t").build());
-        backendListener.fromBackend(MqttMessageBuilders.subAck().packetId(7).addGrantedQos(MqttQoS.AT_LEAST_ONCE).build());
+        backend.listener.fromBackend(MqttMessageBuilders.subAck().packetId(7).addGrantedQos(MqttQoS.AT_LEAST_ONCE).build());
         List<MqttMessage> out = drain(channel);
         assertEquals(100, out.stream().filter(message -> message instanceof MqttPublishMessage).count(), "only the back end's 100");
         assertEquals(1, out.stream().filter(message -> message instanceof MqttSubAckMessage).count());
@@ -245,7 +192,7 @@ class MqttHandlersTest {
         EmbeddedChannel channel = connection();
         channel.writeInbound(MqttMessageBuilders.connect().clientId("dev-5").protocolVersion(MqttVersion.MQTT_5).keepAlive(60)
                 .cleanSession(true).build());
-        backendListener.fromBackend(backendConnack());
+        backend.listener.fromBackend(backendConnack());
         drain(channel);
         for (int id = 1; id <= 101; id++) {
             channel.writeInbound(MqttMessageBuilders.publish().topicName("in/t").qos(MqttQoS.AT_LEAST_ONCE).messageId(id)
@@ -265,14 +212,14 @@ class MqttHandlersTest {
         EmbeddedChannel channel = connection();
         channel.writeInbound(MqttMessageBuilders.connect().clientId("dev-r").protocolVersion(MqttVersion.MQTT_5).keepAlive(60)
                 .cleanSession(true).build());
-        backendListener.fromBackend(backendConnack());
+        backend.listener.fromBackend(backendConnack());
         drain(channel);
         toBackend.clear();
         for (int id = 1; id <= 101; id++) {
             channel.writeInbound(MqttMessageBuilders.publish().topicName("in/t").qos(MqttQoS.AT_LEAST_ONCE).messageId(id)
                     .payload(Unpooled.wrappedBuffer(new byte[] {3})).build());
             if (id <= 100) {
-                backendListener.fromBackend(MqttMessageBuilders.pubAck().packetId(id).build());
+                backend.listener.fromBackend(MqttMessageBuilders.pubAck().packetId(id).build());
             }
         }
         assertTrue(channel.isOpen());
@@ -312,7 +259,7 @@ class MqttHandlersTest {
                 granted.add(MqttQoS.AT_LEAST_ONCE);
             }
             if (forwarded > 0) {
-                backendListener.fromBackend(MqttMessageBuilders.subAck().packetId(batch + 1)
+                backend.listener.fromBackend(MqttMessageBuilders.subAck().packetId(batch + 1)
                         .addGrantedQoses(granted.toArray(MqttQoS[]::new)).build());
             }
             MqttSubAckMessage suback = channel.readOutbound();
@@ -333,7 +280,7 @@ class MqttHandlersTest {
         channel.writeInbound(MqttMessageBuilders.publish().topicName("c/d").qos(MqttQoS.AT_MOST_ONCE).retained(true)
                 .payload(Unpooled.wrappedBuffer(new byte[] {1})).build());
         channel.writeInbound(MqttMessageBuilders.subscribe().messageId(8).addSubscription(MqttQoS.AT_MOST_ONCE, "c/d").build());
-        backendListener.fromBackend(MqttMessageBuilders.subAck().packetId(8).addGrantedQos(MqttQoS.AT_MOST_ONCE).build());
+        backend.listener.fromBackend(MqttMessageBuilders.subAck().packetId(8).addGrantedQos(MqttQoS.AT_MOST_ONCE).build());
         assertNull(channel.readOutbound(), "neither the SUBACK nor the retained message");
         assertTrue(record().mqtt().packets().stream().anyMatch(packet -> packet.detail().contains("id 8 withheld")));
     }

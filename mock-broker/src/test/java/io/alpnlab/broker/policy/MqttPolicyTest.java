@@ -132,6 +132,32 @@ class MqttPolicyTest {
     }
 
     @Test
+    void quotas_are_refused_or_discarded_under_enforce_and_only_warned_under_flag() {
+        Check rate = MqttPolicy.onConnectRate(Duration.ofMillis(40), MqttPolicy.MIN_CONNECT_INTERVAL);
+        Refusal throttled = MqttPolicy.onThrottledConnect(rate, Profile.Quotas.ENFORCE, true);
+        assertEquals(Rule.MQTT_CONN_04, throttled.rule());
+        assertTrue(throttled.detail().contains("CONNACK 0x9F"), throttled.detail());
+        assertTrue(MqttPolicy.onThrottledConnect(rate, Profile.Quotas.ENFORCE, false).detail().contains("without CONNACK"));
+        assertNull(MqttPolicy.onThrottledConnect(rate, Profile.Quotas.FLAG, true));
+
+        assertNull(MqttPolicy.onPublishRate(100, 1000, Profile.Quotas.ENFORCE));
+        MqttPolicy.RateDecision over = MqttPolicy.onPublishRate(101, 1000, Profile.Quotas.ENFORCE);
+        assertTrue(over.discard() && over.warning().outcome() == Outcome.WARN, over.toString());
+        assertFalse(MqttPolicy.onPublishRate(101, 1000, Profile.Quotas.FLAG).discard());
+    }
+
+    @Test
+    void receive_maximum_closes_mqtt5_and_warns_311_at_100_unacknowledged() {
+        assertNull(MqttPolicy.onReceiveMaximum(99, true));
+        MqttPolicy.Violation past = MqttPolicy.onReceiveMaximum(100, true);
+        assertEquals(Rule.MQTT_INFLIGHT_01, past.rule());
+        assertEquals(MqttPolicy.REASON_RECEIVE_MAXIMUM_EXCEEDED, past.reasonCode());
+        assertNull(MqttPolicy.onReceiveMaximum(100, false), "a 3.1.1 client cannot know the window");
+        assertNull(MqttPolicy.onUnacknowledgedWarning(99));
+        assertEquals(Outcome.WARN, MqttPolicy.onUnacknowledgedWarning(100).outcome());
+    }
+
+    @Test
     void publish_limits_at_their_boundaries() {
         assertNull(MqttPolicy.onPublish("t".repeat(256), 0, false, 0, null, Map.of(), Profile.Qos2Mode.CLOSE));
         assertEquals(Rule.MQTT_TOPIC_01, MqttPolicy.onPublish("t".repeat(257), 0, false, 0, null, Map.of(), Profile.Qos2Mode.CLOSE).rule());
