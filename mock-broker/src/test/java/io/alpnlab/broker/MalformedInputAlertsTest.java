@@ -29,7 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * A tool that judges clients by the TLS RFCs answers bad input as the RFCs say: each row is crafted
  * bytes, the fatal alert the broker must send (RFC 8446 section 6, RFC 5246 section 7.2.2, RFC 6066,
  * RFC 7301) and the rule its record must name. Before this, such input was closed without any alert,
- * answered with the undefined description 255, or recorded as "no SNI".
+ * answered with the undefined description 255, or recorded as "no SNI". A key share the RFCs forbid
+ * is the client's fault and gets illegal_parameter (it was internal_error, or accepted in compressed
+ * form); it is recorded under TLS-HS-03, the handshake's catch-all, with the reason in the detail.
  */
 class MalformedInputAlertsTest extends SharedBrokerTest {
 
@@ -56,7 +58,15 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
                 row("a first record of 2^14 + 100 bytes", record(22, handshake(1, new byte[(1 << 14) + 96])),
                         AlertDescription.record_overflow, "TLS-HS-02"),
                 row("a ClientHello of 20,000 bytes in two records", oversizedHelloInTwoRecords(), AlertDescription.illegal_parameter,
-                        "TLS-HS-02"));
+                        "TLS-HS-02"),
+                row("an X25519 key share of all zeros (RFC 8446 section 7.4.2)", tls13Hello(0x001d, new byte[32]),
+                        AlertDescription.illegal_parameter, "TLS-HS-03"),
+                row("an X25519 key share of 31 bytes", tls13Hello(0x001d, new byte[31]), AlertDescription.illegal_parameter,
+                        "TLS-HS-03"),
+                row("a P-256 key share off the curve (RFC 8446 section 4.2.8.2)", tls13Hello(0x0017, offCurveP256()),
+                        AlertDescription.illegal_parameter, "TLS-HS-03"),
+                row("a P-256 key share in compressed form", tls13Hello(0x0017, concat(bytes(2), new byte[32])),
+                        AlertDescription.illegal_parameter, "TLS-HS-03"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -181,6 +191,41 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
         writeShort(body, extensions.size());
         body.writeBytes(extensions.toByteArray());
         return body.toByteArray();
+    }
+
+    /** A TLS 1.3 ClientHello (TLS_AES_128_GCM_SHA256, RSA-PSS) with SNI and one key share in the given group. */
+    private static byte[] tls13Hello(int group, byte[] keyExchange) {
+        ByteArrayOutputStream share = new ByteArrayOutputStream();
+        writeShort(share, keyExchange.length + 4);
+        writeShort(share, group);
+        writeShort(share, keyExchange.length);
+        share.writeBytes(keyExchange);
+        ByteArrayOutputStream extensions = new ByteArrayOutputStream();
+        extensions.writeBytes(sni());
+        extensions.writeBytes(extension(43, bytes(2, 3, 4)));
+        extensions.writeBytes(extension(10, bytes(0, 2, group >> 8, group & 0xFF)));
+        extensions.writeBytes(extension(13, bytes(0, 2, 8, 4)));
+        extensions.writeBytes(extension(51, share.toByteArray()));
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        writeShort(body, 0x0303);
+        body.writeBytes(new byte[32]);
+        body.write(0);
+        writeShort(body, 2);
+        writeShort(body, 0x1301);
+        body.write(1);
+        body.write(0);
+        writeShort(body, extensions.size());
+        body.writeBytes(extensions.toByteArray());
+        return record(22, handshake(1, body.toByteArray()));
+    }
+
+    /** An uncompressed P-256 point (x = 1, y = 1) that is not on the curve. */
+    private static byte[] offCurveP256() {
+        byte[] point = new byte[65];
+        point[0] = 4;
+        point[32] = 1;
+        point[64] = 1;
+        return point;
     }
 
     private static byte[] truncatedExtensions() {

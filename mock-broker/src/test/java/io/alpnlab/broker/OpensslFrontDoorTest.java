@@ -20,6 +20,8 @@ import io.alpnlab.certs.KeyType;
 import io.alpnlab.testing.RealPeer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The front door's TLS rules proven with a client nobody here wrote: {@code openssl s_client}.
@@ -49,6 +51,25 @@ class OpensslFrontDoorTest extends SharedBrokerTest {
         assertTrue(record.clientCertificate().presented());
         assertEquals("ACTIVE", record.clientCertificate().registryStatus());
         assertEquals("MQTT_X509", record.server().application());
+    }
+
+    /**
+     * Each key-exchange group the broker computes with Bouncy Castle's lightweight arithmetic, in both
+     * TLS versions, against OpenSSL's implementation of the same group: a wrong shared secret would fail
+     * the Finished check, so a completed mutual-TLS handshake proves the agreement.
+     */
+    @ParameterizedTest(name = "{0} over {1}")
+    @CsvSource({"X25519,-tls1_3,X25519", "X448,-tls1_3,X448", "P-256,-tls1_3,prime256v1", "P-384,-tls1_3,secp384r1",
+            "X25519,-tls1_2,X25519", "P-256,-tls1_2,prime256v1", "P-384,-tls1_2,secp384r1"})
+    void every_key_exchange_group_completes_a_mutual_tls_handshake(String group, String version, String opensslName) {
+        // TLS 1.2 on an RSA suite: with ECDSA, OpenSSL also wants the server certificate's curve among the groups it offered.
+        RealPeer.Result client = sClient(port(ListenerRole.MQTT_8883), concat(new String[] {"-servername", E, "-groups", group,
+                version, "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-verify_return_error"}, device("device")));
+        assertTrue(client.stdout().contains("Server Temp Key: " + (opensslName.startsWith("X") ? opensslName : "ECDH, " + opensslName)),
+                client.toString());
+        ConnectionRecord record = fixture.awaitRecord(ListenerRole.MQTT_8883);
+        assertEquals(Verdict.Kind.ACCEPTED, record.verdict().outcome(), record.verdict() + "\n" + client);
+        assertTrue(record.clientCertificate().presented());
     }
 
     /** Content type and length of each record openssl received, from its -trace output, in order. */

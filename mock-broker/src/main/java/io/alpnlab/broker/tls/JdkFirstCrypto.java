@@ -4,20 +4,24 @@ import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.Signature;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
 import javax.crypto.NoSuchPaddingException;
 import org.bouncycastle.jcajce.util.DefaultJcaJceHelper;
 import org.bouncycastle.jcajce.util.JcaJceHelper;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.tls.crypto.TlsECConfig;
+import org.bouncycastle.tls.crypto.TlsECDomain;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
-import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 
 /**
  * Bouncy Castle's JCA-based TLS crypto on the JDK's providers, so bulk encryption (AES-GCM) runs on
  * SunJCE. What the JDK does not offer under the name BC asks for (RSA-PSS as
  * {@code SHA256WITHRSAANDMGF1}, needed by TLS 1.3; ChaCha20-Poly1305 as {@code ChaCha7539} and
  * {@code Poly1305}) comes from a private Bouncy Castle provider instance, never registered JVM-wide.
+ * ECDH is Bouncy Castle's lightweight arithmetic ({@link LightweightKeyExchange}).
  */
 public final class JdkFirstCrypto {
 
@@ -27,20 +31,43 @@ public final class JdkFirstCrypto {
     }
 
     public static JcaTlsCrypto create() {
-        return new JcaTlsCryptoProvider() {
-            @Override
-            public JcaJceHelper getHelper() {
-                return new SignatureFallbackHelper();
-            }
-        }.create(new SecureRandom());
+        SecureRandom random = new SecureRandom();
+        return new KeyExchangeOnBc(new FallbackHelper(), random);
     }
 
-    private static final class SignatureFallbackHelper extends DefaultJcaJceHelper {
+    /** The JCA crypto with ECDH on Bouncy Castle's lightweight arithmetic ({@link LightweightKeyExchange}). */
+    private static final class KeyExchangeOnBc extends JcaTlsCrypto {
+        private final SecureRandom random;
+
+        KeyExchangeOnBc(JcaJceHelper helper, SecureRandom random) {
+            super(helper, random, random);
+            this.random = random;
+        }
+
+        @Override
+        public TlsECDomain createECDomain(TlsECConfig config) {
+            TlsECDomain domain = LightweightKeyExchange.domain(config.getNamedGroup(), this, random);
+            return domain != null ? domain : super.createECDomain(config);
+        }
+    }
+
+    /**
+     * Asks the JDK first and Bouncy Castle for what the JDK lacks. A name the JDK refused once goes
+     * straight to BC afterwards: the TLS 1.3 RSA-PSS signature otherwise threw and caught a
+     * {@code NoSuchAlgorithmException} on every handshake.
+     */
+    private static final class FallbackHelper extends DefaultJcaJceHelper {
+        private static final Set<String> NOT_IN_THE_JDK = ConcurrentHashMap.newKeySet();
+
         @Override
         public Signature createSignature(String algorithm) throws NoSuchAlgorithmException {
+            if (NOT_IN_THE_JDK.contains(algorithm)) {
+                return Signature.getInstance(algorithm, BOUNCY_CASTLE);
+            }
             try {
                 return super.createSignature(algorithm);
             } catch (NoSuchAlgorithmException e) {
+                NOT_IN_THE_JDK.add(algorithm);
                 return Signature.getInstance(algorithm, BOUNCY_CASTLE);
             }
         }
@@ -52,18 +79,26 @@ public final class JdkFirstCrypto {
          */
         @Override
         public Cipher createCipher(String algorithm) throws NoSuchAlgorithmException, NoSuchPaddingException {
+            if (NOT_IN_THE_JDK.contains(algorithm)) {
+                return Cipher.getInstance(algorithm, BOUNCY_CASTLE);
+            }
             try {
                 return super.createCipher(algorithm);
             } catch (NoSuchAlgorithmException e) {
+                NOT_IN_THE_JDK.add(algorithm);
                 return Cipher.getInstance(algorithm, BOUNCY_CASTLE);
             }
         }
 
         @Override
         public Mac createMac(String algorithm) throws NoSuchAlgorithmException {
+            if (NOT_IN_THE_JDK.contains(algorithm)) {
+                return Mac.getInstance(algorithm, BOUNCY_CASTLE);
+            }
             try {
                 return super.createMac(algorithm);
             } catch (NoSuchAlgorithmException e) {
+                NOT_IN_THE_JDK.add(algorithm);
                 return Mac.getInstance(algorithm, BOUNCY_CASTLE);
             }
         }
