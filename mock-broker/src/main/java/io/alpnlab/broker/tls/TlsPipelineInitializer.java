@@ -5,6 +5,7 @@ import io.alpnlab.broker.ListenerRole;
 import io.alpnlab.broker.app.ApplicationDispatcher;
 import io.alpnlab.broker.observe.ConnectionObservation;
 import io.alpnlab.broker.policy.Misbehaviours;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -41,9 +42,17 @@ public final class TlsPipelineInitializer extends ChannelInitializer<SocketChann
                 remote.getAddress().getHostAddress() + ":" + remote.getPort(), channel.localAddress().getPort(), broker.clock());
         observation.plan(null, null, misbehaviours.describe());
         broker.opened(observation, channel);
+        addFrontDoor(channel.pipeline(), broker, role, observation, misbehaviours, new ApplicationDispatcher(broker, mqtt, https));
+    }
+
+    /**
+     * The front door's handlers for one connection, socket side first. Public so the TLS fuzz test drives
+     * exactly this pipeline through an EmbeddedChannel rather than a copy of it.
+     */
+    public static void addFrontDoor(ChannelPipeline pipeline, BrokerContext broker, ListenerRole role,
+            ConnectionObservation observation, Misbehaviours misbehaviours, ChannelHandler application) {
         TlsConnection connection = new TlsConnection(role, broker.profile(), misbehaviours, observation, broker.registry(),
                 broker.credentials(), broker.clock());
-        ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast(TlsRecordMeter.NAME, new TlsRecordMeter(observation));
         if (MisbehavingRecordWriter.needed(misbehaviours)) {
             pipeline.addLast(MisbehavingRecordWriter.NAME, new MisbehavingRecordWriter(misbehaviours));
@@ -55,6 +64,6 @@ public final class TlsPipelineInitializer extends ChannelInitializer<SocketChann
             throw new UncheckedIOException("Bouncy Castle could not start a server handshake", e);
         }
         pipeline.addLast(ConnectionVerdictHandler.NAME, new ConnectionVerdictHandler(broker, observation, misbehaviours));
-        pipeline.addLast(ApplicationDispatcher.NAME, new ApplicationDispatcher(broker, mqtt, https));
+        pipeline.addLast(ApplicationDispatcher.NAME, application);
     }
 }

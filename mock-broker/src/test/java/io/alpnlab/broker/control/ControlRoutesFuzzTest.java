@@ -20,7 +20,7 @@ class ControlRoutesFuzzTest {
             "/behaviours/defaults", "/behaviours/next", "/profile", "/registry/");
     private static final ControlRoutes ROUTES = new ControlRoutes(new HandlerHarness().broker);
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "5s")
     void any_request_is_answered_or_refused_with_a_reason(FuzzedDataProvider data) {
         HttpMethod method = data.pickValue(METHODS);
         String path = data.pickValue(PATHS) + data.consumeString(40);

@@ -21,7 +21,7 @@ class ClientHelloFuzzTest {
 
     private static final Profile PROFILE = Profile.awsDefault(List.of("alpnlab-ats.iot.eu-west-1.alpnlab.test"));
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "5s")
     void any_bytes_decode_or_are_refused_with_a_reason(byte[] body) {
         ClientHelloFacts hello;
         try {

@@ -31,14 +31,14 @@ class MqttPathFuzzTest {
         return backend.connection(harness, INTERNAL.next(), Misbehaviours.NONE);
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "5s")
     void any_bytes_from_the_first_byte(byte[] bytes) {
         HandlerHarness harness = new HandlerHarness();
         EmbeddedChannel channel = connection(harness);
         drive(channel, harness, bytes);
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "5s")
     void any_bytes_after_an_accepted_connect(byte[] bytes) {
         HandlerHarness harness = new HandlerHarness();
         EmbeddedChannel channel = connection(harness);
