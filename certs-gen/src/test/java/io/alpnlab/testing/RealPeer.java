@@ -153,6 +153,11 @@ public final class RealPeer {
             return output.toString();
         }
 
+        /** The program's process ID, for what only the OS can tell about it (/proc, jcmd). */
+        public long pid() {
+            return process.pid();
+        }
+
         /** Waits until the output contains the text, or fails with what the program printed. */
         public String awaitOutput(String text, Duration timeout) {
             long deadline = System.nanoTime() + timeout.toNanos();

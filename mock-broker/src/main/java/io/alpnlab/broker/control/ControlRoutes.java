@@ -17,6 +17,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.ByteArrayInputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -103,6 +105,14 @@ final class ControlRoutes {
         ObjectNode health = ConnectionRecorder.JSON.createObjectNode();
         health.put("status", "ok");
         health.put("openConnections", broker.openConnections());
+        health.put("retainedRecordBytes", broker.recorder().retainedBytes());
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        ObjectNode memory = health.putObject("heap");
+        memory.put("usedBytes", heap.getUsed());
+        memory.put("committedBytes", heap.getCommitted());
+        memory.put("maxBytes", heap.getMax());
+        ObjectNode verdicts = health.putObject("verdicts");
+        broker.recorder().verdictTally().forEach(verdicts::put);
         return health;
     }
 

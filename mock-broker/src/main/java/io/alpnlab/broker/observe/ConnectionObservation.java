@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.AlertLevel;
 import org.bouncycastle.tls.ExtensionType;
@@ -90,19 +91,24 @@ public final class ConnectionObservation {
     public void clientHello(ClientHelloFacts hello) {
         clientHello = new ConnectionRecord.ClientHelloView(
                 TlsNames.versionName(hello.legacyVersion()),
-                bounded(hello.supportedVersions().stream().map(TlsNames::versionName).toList()),
-                bounded(hello.cipherSuites().stream().map(CipherSuites::name).toList()),
-                bounded(hello.extensionTypes().stream().map(ConnectionObservation::extensionName).toList()),
+                bounded(hello.supportedVersions(), TlsNames::versionName),
+                bounded(hello.cipherSuites(), CipherSuites::name),
+                bounded(hello.extensionTypes(), ConnectionObservation::extensionName),
                 bounded(hello.serverName()), hello.alpnNames() == null ? null : bounded(hello.alpnNames()),
-                bounded(hello.signatureAlgorithms().stream().map(scheme -> known(SignatureScheme.getName(scheme), scheme)).toList()),
-                bounded(hello.supportedGroups().stream().map(group -> known(NamedGroup.getName(group), group)).toList()),
+                bounded(hello.signatureAlgorithms(), scheme -> known(SignatureScheme.getName(scheme), scheme)),
+                bounded(hello.supportedGroups(), group -> known(NamedGroup.getName(group), group)),
                 hello.maxFragmentLength(), hello.recordSizeLimit(), hello.sessionTicketOffered(), hello.messageLength(), null);
     }
 
     static List<String> bounded(List<String> entries) {
+        return bounded(entries, Function.identity());
+    }
+
+    /** As {@link #bounded(List)}, naming only the entries kept: a 16 KB hello lists 8,000 suites, of which 64 are. */
+    static <T> List<String> bounded(List<T> entries, Function<T, String> name) {
         List<String> kept = new ArrayList<>();
         for (int i = 0; i < entries.size() && i < MAX_LISTED; i++) {
-            kept.add(bounded(entries.get(i)));
+            kept.add(bounded(name.apply(entries.get(i))));
         }
         if (entries.size() > MAX_LISTED) {
             kept.add("... " + (entries.size() - MAX_LISTED) + " more, cut (a record keeps " + MAX_LISTED + ")");

@@ -15,7 +15,11 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -45,6 +49,11 @@ public final class ConnectionRecorder implements AutoCloseable {
     private long retainedBytes;
     private final List<Consumer<ConnectionRecord>> listeners = new CopyOnWriteArrayList<>();
     private final BufferedWriter eventLog;
+    /**
+     * Every verdict since start, counted by outcome and rule: kept records are bounded and the oldest go,
+     * but a user (or the hostile-load test) can still account for every connection.
+     */
+    private final Map<String, LongAdder> verdictTally = new ConcurrentHashMap<>();
 
     public ConnectionRecorder(Path eventLogFile) {
         try {
@@ -69,6 +78,7 @@ public final class ConnectionRecorder implements AutoCloseable {
             records.notifyAll();
         }
         Verdict verdict = record.verdict();
+        verdictTally.computeIfAbsent(verdict.outcome() + " " + verdict.rule(), key -> new LongAdder()).increment();
         LOG.info("conn#{} {} {} {} {}{}: {}", record.id(), record.listener(), record.remoteAddress(), verdict.outcome(),
                 verdict.rule(), verdict.alert() == null ? "" : " (alert " + verdict.alert() + ")", verdict.detail());
         if (eventLog != null) {
@@ -87,6 +97,13 @@ public final class ConnectionRecorder implements AutoCloseable {
         for (Consumer<ConnectionRecord> listener : listeners) {
             listener.accept(record);
         }
+    }
+
+    /** How many connections ended with each verdict since start, as "OUTCOME RULE" to count, sorted. */
+    public Map<String, Long> verdictTally() {
+        Map<String, Long> tally = new TreeMap<>();
+        verdictTally.forEach((key, count) -> tally.put(key, count.sum()));
+        return tally;
     }
 
     /** The kept records' estimated size in bytes, at most {@link #RETAINED_BYTES} (or one record's). */
