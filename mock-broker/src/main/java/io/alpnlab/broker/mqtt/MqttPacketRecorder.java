@@ -27,7 +27,7 @@ final class MqttPacketRecorder extends ChannelDuplexHandler {
             if (message.decoderResult().isFailure()) {
                 mqtt.packet(true, "MALFORMED", String.valueOf(message.decoderResult().cause().getMessage()));
             } else {
-                mqtt.packet(true, message.fixedHeader().messageType().name(), MqttPackets.describe(message));
+                mqtt.packet(true, message.fixedHeader().messageType().name(), () -> MqttPackets.describe(message));
             }
         }
         ctx.fireChannelRead(msg);
@@ -36,7 +36,7 @@ final class MqttPacketRecorder extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof MqttMessage message) {
-            mqtt.packet(false, message.fixedHeader().messageType().name(), MqttPackets.describe(message));
+            mqtt.packet(false, message.fixedHeader().messageType().name(), () -> MqttPackets.describe(message));
         }
         ctx.write(msg, promise);
     }

@@ -3,6 +3,7 @@ package io.alpnlab.broker.observe;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** The MQTT part of a connection's record while it is open; confined to the connection's event loop. */
 public final class MqttObservation {
@@ -40,6 +41,14 @@ public final class MqttObservation {
     }
 
     public void packet(boolean inbound, String type, String detail) {
+        packet(inbound, type, () -> detail);
+    }
+
+    /**
+     * As {@link #packet(boolean, String, String)}, describing the packet only if the record keeps it: past
+     * {@link #MAX_PACKETS} a busy connection's packets are counted, and building their text was wasted work.
+     */
+    public void packet(boolean inbound, String type, Supplier<String> detail) {
         if (!inbound) {
             sentTypes.add(type);
         }
@@ -47,7 +56,7 @@ public final class MqttObservation {
             droppedPackets++;
             return;
         }
-        packets.add(new ConnectionRecord.PacketView(inbound ? "in" : "out", type, detail, clock.instant()));
+        packets.add(new ConnectionRecord.PacketView(inbound ? "in" : "out", type, detail.get(), clock.instant()));
     }
 
     public void disconnectReason(String reason) {

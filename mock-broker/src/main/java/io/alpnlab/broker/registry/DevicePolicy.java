@@ -2,7 +2,6 @@ package io.alpnlab.broker.registry;
 
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * A device certificate's authorization, in the spirit of an AWS IoT policy: which client IDs it may
@@ -38,7 +37,7 @@ public record DevicePolicy(List<String> connect, List<String> publish, List<Stri
 
     private static boolean matchesAny(List<String> patterns, String value, Map<String, String> variables) {
         for (String pattern : patterns) {
-            if (toRegex(substitute(pattern, variables)).matcher(value).matches()) {
+            if (globMatches(pattern.indexOf("${") < 0 ? pattern : substitute(pattern, variables), value)) {
                 return true;
             }
         }
@@ -53,14 +52,33 @@ public record DevicePolicy(List<String> connect, List<String> publish, List<Stri
         return result;
     }
 
-    private static Pattern toRegex(String pattern) {
-        StringBuilder regex = new StringBuilder();
-        for (String part : pattern.split("\\*", -1)) {
-            if (regex.length() > 0) {
-                regex.append(".*");
+    /**
+     * Whether the value matches the pattern, {@code *} matching any run of characters and everything else
+     * itself. Checked on every publish and subscribe, so no regular expression is compiled: the classic
+     * two-pointer wildcard match, linear in practice, backtracking only to the last {@code *}.
+     */
+    static boolean globMatches(String pattern, String value) {
+        int p = 0;
+        int v = 0;
+        int star = -1;
+        int resume = 0;
+        while (v < value.length()) {
+            if (p < pattern.length() && pattern.charAt(p) == '*') {
+                star = p++;
+                resume = v;
+            } else if (p < pattern.length() && pattern.charAt(p) == value.charAt(v)) {
+                p++;
+                v++;
+            } else if (star >= 0) {
+                p = star + 1;
+                v = ++resume;
+            } else {
+                return false;
             }
-            regex.append(Pattern.quote(part));
         }
-        return Pattern.compile(regex.toString());
+        while (p < pattern.length() && pattern.charAt(p) == '*') {
+            p++;
+        }
+        return p == pattern.length();
     }
 }
