@@ -367,10 +367,14 @@ public final class ReferenceClient implements ClientUnderTest {
                 Throwable cause = ssl.handshakeFuture().cause();
                 channel.close();
                 String message = cause == null ? "TLS handshake timed out" : rootMessage(cause);
-                // A server that cannot be trusted is not retried: no retry makes it trustworthy.
+                // A server that cannot be trusted is not retried: no retry makes it trustworthy. Nor is one whose
+                // handshake broke the protocol (an ALPN name this client never offered): a verification failure is
+                // final, and retrying it with backoff cost the suite 2 s for nothing.
                 boolean untrusted = causedBy(cause, java.security.cert.CertificateException.class)
                         || message.contains("PKIX") || message.contains("No subject alternative");
-                throw new ClientFailure(untrusted ? "SERVER_CERTIFICATE_REJECTED" : "TLS_HANDSHAKE", message, untrusted);
+                boolean protocolViolation = causedBy(cause, javax.net.ssl.SSLProtocolException.class);
+                throw new ClientFailure(untrusted ? "SERVER_CERTIFICATE_REJECTED" : "TLS_HANDSHAKE", message,
+                        untrusted || protocolViolation);
             }
             log.append("TLS ").append(engine.getSession().getProtocol()).append(' ').append(engine.getSession().getCipherSuite())
                     .append(" ALPN ").append(ssl.applicationProtocol()).append('\n');
