@@ -56,6 +56,10 @@ public final class Benchmark implements Callable<Integer> {
     @Option(names = "--markdown", description = "Also write the table to this file.")
     Path markdown;
 
+    @Option(names = "--profile", description = "Record the alpnlab broker with Java Flight Recorder into this folder, one file per round"
+            + " (jfr print --events jdk.ExecutionSample FILE).")
+    Path profile;
+
     /** What one round measured on one broker. */
     enum Measure {
         HANDSHAKE_TLS13("broker CPU per full mTLS handshake, TLS 1.3", "ms", "<= 1.0"),
@@ -92,7 +96,8 @@ public final class Benchmark implements Callable<Integer> {
                 List<String> order = round % 2 == 1 ? List.of("mosquitto", "alpnlab") : List.of("alpnlab", "mosquitto");
                 for (String name : order) {
                     try (BrokerUnderTest broker = name.equals("mosquitto") ? BrokerUnderTest.mosquitto(mosquitto, pki, dir)
-                            : BrokerUnderTest.alpnlab(pki)) {
+                            : BrokerUnderTest.alpnlab(pki, profile == null ? List.of() : List.of("-XX:StartFlightRecording="
+                                    + "settings=profile,dumponexit=true,filename=" + profile.resolve("alpnlab-round" + round + ".jfr")))) {
                         Map<Measure, Double> measured = round(broker, loaders, round);
                         results.get(name).add(measured);
                         System.err.printf(Locale.ROOT, "round %d %-9s %s%n", round, name, measured);

@@ -67,10 +67,11 @@ final class BrokerUnderTest implements AutoCloseable {
         return start("mosquitto", port, List.of(executable, "-c", config.toString()));
     }
 
-    static BrokerUnderTest alpnlab(Path pki) {
+    static BrokerUnderTest alpnlab(Path pki, List<String> extraJvmFlags) {
         int port = freePort();
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(ALPNLAB_JVM_FLAGS);
+        command.addAll(extraJvmFlags);
         // Quotas flagged, not enforced: AWS's 100 publishes/s per connection would otherwise be the benchmark's limit.
         command.addAll(List.of("-Dbroker.quotas=flag", "-cp", System.getProperty("java.class.path"),
                 "io.alpnlab.broker.BrokerCommand", "--pki", pki.toString(), "--port", "mqtt-8883=" + port,

@@ -28,7 +28,7 @@ public final class ClientSessions {
         void takenOver();
     }
 
-    private final MqttBackend backend;
+    private final BackendLink.Opener backend;
     private final Map<String, Session> connected = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
     private static final int MAX_REMEMBERED_CONNECTS = 10_000;
@@ -39,7 +39,7 @@ public final class ClientSessions {
     /** The MQTT version (4 or 5) each persistent session was made with: AWS does not carry one across versions. */
     private final Map<String, Integer> sessionVersions = new ConcurrentHashMap<>();
 
-    public ClientSessions(MqttBackend backend) {
+    public ClientSessions(BackendLink.Opener backend) {
         this.backend = backend;
     }
 
@@ -152,7 +152,7 @@ public final class ClientSessions {
         LOG.debug("session of {} expired; purging it from the back end", clientId);
         sessionVersions.remove(clientId);
         SessionPurge purge = new SessionPurge();
-        purge.link = BackendConnection.open(loop, backend, clientId, true, purge);
+        purge.link = backend.open(loop, clientId, true, purge);
         return purge.done;
     }
 

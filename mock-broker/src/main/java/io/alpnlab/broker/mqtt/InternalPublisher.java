@@ -22,9 +22,11 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class InternalPublisher {
 
     private final EventLoop loop;
-    private final MqttBackend backend;
+    private final BackendLink.Opener backend;
+    private final String backendDescription;
     private final String clientId = "alpnlab-internal-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
-    private BackendConnection connection;
+    private BackendLink connection;
+    private boolean linkOpen;
     private boolean connected;
     private record Pending(Runnable send, CompletableFuture<Void> done) {
     }
@@ -33,9 +35,10 @@ public final class InternalPublisher {
     private final Map<Integer, CompletableFuture<Void>> awaitingAck = new HashMap<>();
     private int nextPacketId = 1;
 
-    public InternalPublisher(EventLoop loop, MqttBackend backend) {
+    public InternalPublisher(EventLoop loop, BackendLink.Opener backend, String backendDescription) {
         this.loop = loop;
         this.backend = backend;
+        this.backendDescription = backendDescription;
     }
 
     /** Publishes; the future completes when the back end has the message (PUBACK for QoS 1). */
@@ -70,10 +73,11 @@ public final class InternalPublisher {
     }
 
     private void connect() {
-        if (connection != null && connection.isOpen()) {
+        if (linkOpen) {
             return;
         }
-        connection = BackendConnection.open(loop, backend, clientId, true, new BackendConnection.Listener() {
+        linkOpen = true;
+        connection = backend.open(loop, clientId, true, new BackendConnection.Listener() {
             @Override
             public void fromBackend(MqttMessage message) {
                 try {
@@ -97,7 +101,8 @@ public final class InternalPublisher {
             @Override
             public void backendClosed() {
                 connected = false;
-                IllegalStateException lost = new IllegalStateException("back-end connection lost: " + backend.describe());
+                linkOpen = false;
+                IllegalStateException lost = new IllegalStateException("back-end connection lost: " + backendDescription);
                 awaitingAck.values().forEach(done -> done.completeExceptionally(lost));
                 awaitingAck.clear();
                 pending.forEach(waiting -> waiting.done().completeExceptionally(lost));

@@ -41,16 +41,22 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
 
     public MqttLayer(BrokerContext broker, MqttBackend backend, EventLoop internalLoop, Duration defaultSessionExpiry) {
         this(broker, backend, internalLoop, defaultSessionExpiry,
+                (loop, clientId, clean, listener) -> BackendConnection.open(loop, backend, clientId, clean, listener),
                 (loop, clientId, clean, listener) -> BackendConnection.open(loop, backend, clientId, clean, listener));
     }
 
+    /**
+     * @param backendOpener the links of clients and shared-subscription groups
+     * @param internalOpener the broker's own links: lifecycle events and session purges (a test's stand-in
+     *     back end gives them links that go nowhere, rather than sockets to a port nobody listens on)
+     */
     MqttLayer(BrokerContext broker, MqttBackend backend, EventLoop internalLoop, Duration defaultSessionExpiry,
-            BackendLink.Opener backendOpener) {
+            BackendLink.Opener backendOpener, BackendLink.Opener internalOpener) {
         this.backendOpener = backendOpener;
         this.broker = broker;
         this.backend = backend;
-        this.sessions = new ClientSessions(backend);
-        this.publisher = new InternalPublisher(internalLoop, backend);
+        this.sessions = new ClientSessions(internalOpener);
+        this.publisher = new InternalPublisher(internalLoop, internalOpener, backend.describe());
         this.lifecycle = new LifecycleEvents(publisher, broker.clock());
         this.defaultSessionExpiry = defaultSessionExpiry;
         this.internalLoop = internalLoop;

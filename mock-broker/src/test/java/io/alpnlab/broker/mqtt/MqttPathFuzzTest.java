@@ -1,5 +1,7 @@
 package io.alpnlab.broker.mqtt;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.rules.Rule;
@@ -10,6 +12,11 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 
 /**
  * The MQTT path behind the front door, fuzzed through an EmbeddedChannel as MqttHandlersTest drives it:
@@ -48,6 +55,34 @@ class MqttPathFuzzTest {
                     .sessionPresent(false).build());
         }
         drive(channel, harness, bytes);
+    }
+
+    /**
+     * The harness itself must not run out of anything in a long run: a fuzzing run died after 129,000
+     * executions with "Too many open files", the broker's own lifecycle links having tried a socket to a
+     * port nobody listens on for every connection. Their links now go nowhere without a socket.
+     */
+    @Test
+    void the_harness_opens_no_socket_however_many_connections_it_drives() throws Exception {
+        byte[] pubrel = {0x62, 0x02, 0x32, 0x62};
+        long before = openSockets();
+        for (int i = 0; i < 300; i++) {
+            any_bytes_after_an_accepted_connect(pubrel);
+        }
+        Thread.sleep(200);
+        assertEquals(before, openSockets(), "sockets open before and after 300 driven connections");
+    }
+
+    private static long openSockets() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
     }
 
     private static void drive(EmbeddedChannel channel, HandlerHarness harness, byte[] bytes) {

@@ -12,6 +12,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +27,22 @@ import java.util.function.Consumer;
  */
 final class StandInBackend {
 
-    /** A back end nobody listens on: lifecycle events and shared groups' links go nowhere. */
+    /**
+     * The broker's own links (lifecycle events, session purges) go nowhere and open no socket: a fuzzer
+     * making thousands of connections a second exhausted file descriptors with connection attempts.
+     */
+    private static final BackendLink NOWHERE_LINK = new BackendLink() {
+        @Override
+        public void send(MqttMessage message) {
+            ReferenceCountUtil.release(message);
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    /** The back end the layer describes; nothing connects to it. */
     private static final MqttBackend NOWHERE = new MqttBackend() {
         @Override
         public InetSocketAddress address() {
@@ -68,7 +84,7 @@ final class StandInBackend {
                         public void close() {
                         }
                     };
-                });
+                }, (EventLoop loop, String clientId, boolean clean, BackendConnection.Listener internal) -> NOWHERE_LINK);
         RegisteredDevice device = new RegisteredDevice("a".repeat(64), DeviceStatus.ACTIVE, "thing-1", DevicePolicy.ALLOW_ALL);
         TlsEstablished established = new TlsEstablished(Application.MQTT_X509, "x-amzn-mqtt-ca", null, device, null,
                 misbehaviours, harness.observation, 0x0304, 0x1301);
