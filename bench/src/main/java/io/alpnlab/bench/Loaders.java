@@ -23,7 +23,9 @@ import io.netty.handler.codec.mqtt.MqttVersion;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -136,16 +138,18 @@ final class Loaders implements AutoCloseable {
     /** One MQTT 3.1.1 connection over TLS 1.3; answers what the handler returns for each message it reads. */
     static final class MqttClient implements AutoCloseable {
         final Channel channel;
-        private final List<MqttMessageType> seen = new ArrayList<>();
+        /** The packet types received, for awaitType; a set, since a subscriber receives thousands of PUBLISHes. */
+        private final Set<MqttMessageType> seen;
 
-        private MqttClient(Channel channel) {
+        private MqttClient(Channel channel, Set<MqttMessageType> seen) {
             this.channel = channel;
+            this.seen = seen;
         }
 
         static MqttClient connect(Loaders loaders, int port, String clientId, java.util.function.Function<MqttMessage, MqttMessage> onMessage)
                 throws Exception {
             CompletableFuture<MqttConnAckMessage> connack = new CompletableFuture<>();
-            MqttClient[] holder = new MqttClient[1];
+            Set<MqttMessageType> seen = EnumSet.noneOf(MqttMessageType.class);
             SslHandler ssl = new SslHandler(loaders.tls.engine(TlsClients.Version.TLS13, port));
             Channel channel = loaders.bootstrap(ssl, new SimpleChannelInboundHandler<>() {
                 @Override
@@ -154,13 +158,9 @@ final class Loaders implements AutoCloseable {
                         connack.complete(ack);
                         return;
                     }
-                    synchronized (holder) {
-                        if (holder[0] != null) {
-                            synchronized (holder[0].seen) {
-                                holder[0].seen.add(message.fixedHeader().messageType());
-                                holder[0].seen.notifyAll();
-                            }
-                        }
+                    synchronized (seen) {
+                        seen.add(message.fixedHeader().messageType());
+                        seen.notifyAll();
                     }
                     MqttMessage answer = onMessage.apply(message);
                     if (answer != null) {
@@ -179,10 +179,7 @@ final class Loaders implements AutoCloseable {
                     ctx.close();
                 }
             }).connect(InetAddress.getLoopbackAddress(), port).sync().channel();
-            MqttClient client = new MqttClient(channel);
-            synchronized (holder) {
-                holder[0] = client;
-            }
+            MqttClient client = new MqttClient(channel, seen);
             ssl.handshakeFuture().sync();
             channel.writeAndFlush(MqttMessageBuilders.connect().clientId(clientId).protocolVersion(MqttVersion.MQTT_3_1_1)
                     .cleanSession(true).keepAlive(600).build());

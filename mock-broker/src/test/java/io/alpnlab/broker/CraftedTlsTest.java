@@ -32,42 +32,59 @@ class CraftedTlsTest extends SharedBrokerTest {
 
     /** A minimal, valid TLS 1.2 ClientHello with SNI and no ALPN, offering one suite BC and AWS both have. */
     static byte[] clientHelloTls12() {
-        byte[] host = E.getBytes(StandardCharsets.US_ASCII);
-        ByteArrayOutputStream extensions = new ByteArrayOutputStream();
-        // server_name (0): list length, name type 0 (host_name), name length, name
-        writeShort(extensions, 0x0000);
-        writeShort(extensions, host.length + 5);
-        writeShort(extensions, host.length + 3);
-        extensions.write(0);
-        writeShort(extensions, host.length);
-        extensions.writeBytes(host);
-        // supported_groups (10): list of one group, secp256r1 (0x0017)
-        writeShort(extensions, 0x000a);
-        writeShort(extensions, 4);
-        writeShort(extensions, 2);
-        writeShort(extensions, 0x0017);
-        // ec_point_formats (11): one format, uncompressed (0)
-        writeShort(extensions, 0x000b);
-        writeShort(extensions, 2);
-        extensions.write(1);
-        extensions.write(0);
-        // signature_algorithms (13): rsa_pkcs1_sha256 (0x0401)
-        writeShort(extensions, 0x000d);
-        writeShort(extensions, 4);
-        writeShort(extensions, 2);
-        writeShort(extensions, 0x0401);
+        return record(22, handshake(1, clientHelloBody(new int[] {0xc02f}, // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+                serverNameExtension(E),
+                extension(0x000a, new byte[] {0, 2, 0, 0x17}),  // supported_groups: secp256r1
+                extension(0x000b, new byte[] {1, 0}),           // ec_point_formats: uncompressed
+                extension(0x000d, new byte[] {0, 2, 4, 1}))));  // signature_algorithms: rsa_pkcs1_sha256
+    }
 
+    /**
+     * A ClientHello's body as the crafted tests need it: client_version TLS 1.2, a random of zeros (fine
+     * for these tests), no session ID, these suites, the null compression method, these extensions in order.
+     */
+    static byte[] clientHelloBody(int[] suites, byte[]... extensions) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (byte[] extension : extensions) {
+            all.writeBytes(extension);
+        }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        writeShort(body, 0x0303);                 // client_version: TLS 1.2
-        body.writeBytes(new byte[32]);            // random (zeros are fine for this test)
-        body.write(0);                            // session_id: empty
-        writeShort(body, 2);                      // cipher_suites length
-        writeShort(body, 0xc02f);                 // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-        body.write(1);                            // compression_methods length
-        body.write(0);                            // null compression
-        writeShort(body, extensions.size());      // extensions length
-        body.writeBytes(extensions.toByteArray());
-        return record(22, handshake(1, body.toByteArray()));
+        writeShort(body, 0x0303);
+        body.writeBytes(new byte[32]);
+        body.write(0);
+        writeShort(body, suites.length * 2);
+        for (int suite : suites) {
+            writeShort(body, suite);
+        }
+        body.write(1);
+        body.write(0);
+        writeShort(body, all.size());
+        body.writeBytes(all.toByteArray());
+        return body.toByteArray();
+    }
+
+    /** An extension: type, length, data. */
+    static byte[] extension(int type, byte[] data) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeShort(out, type);
+        writeShort(out, data.length);
+        out.writeBytes(data);
+        return out.toByteArray();
+    }
+
+    /** server_name's data: a list with the host as its one host_name. */
+    static byte[] serverNameData(String host) {
+        byte[] name = host.getBytes(StandardCharsets.US_ASCII);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeShort(out, name.length + 3);
+        out.write(0);
+        writeShort(out, name.length);
+        out.writeBytes(name);
+        return out.toByteArray();
+    }
+
+    static byte[] serverNameExtension(String host) {
+        return extension(0x0000, serverNameData(host));
     }
 
     static byte[] handshake(int type, byte[] body) {

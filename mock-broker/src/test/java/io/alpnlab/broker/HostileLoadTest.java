@@ -1,15 +1,15 @@
 package io.alpnlab.broker;
 
+import static io.alpnlab.broker.CraftedTlsTest.clientHelloBody;
 import static io.alpnlab.broker.CraftedTlsTest.handshake;
 import static io.alpnlab.broker.CraftedTlsTest.record;
-import static io.alpnlab.broker.CraftedTlsTest.writeShort;
+import static io.alpnlab.broker.CraftedTlsTest.serverNameExtension;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alpnlab.testing.RealPeer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -18,7 +18,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -180,28 +179,11 @@ class HostileLoadTest {
      * suites none of which TLS defines, so each is refused by the suite rule without any crypto.
      */
     static byte[] hugeClientHello() {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        writeShort(body, 0x0303);
-        body.writeBytes(new byte[32]);
-        body.write(0);
-        int suites = 8_100;
-        writeShort(body, suites * 2);
-        for (int i = 0; i < suites; i++) {
-            writeShort(body, 0x5000 + i); // unassigned code points
+        int[] suites = new int[8_100];
+        for (int i = 0; i < suites.length; i++) {
+            suites[i] = 0x5000 + i; // unassigned code points
         }
-        body.write(1);
-        body.write(0);
-        byte[] host = ENDPOINT.getBytes(StandardCharsets.US_ASCII);
-        ByteArrayOutputStream extensions = new ByteArrayOutputStream();
-        writeShort(extensions, 0);
-        writeShort(extensions, host.length + 5);
-        writeShort(extensions, host.length + 3);
-        extensions.write(0);
-        writeShort(extensions, host.length);
-        extensions.writeBytes(host);
-        writeShort(body, extensions.size());
-        body.writeBytes(extensions.toByteArray());
-        return record(22, handshake(1, body.toByteArray()));
+        return record(22, handshake(1, clientHelloBody(suites, serverNameExtension(ENDPOINT))));
     }
 
     /** Sends the bytes and reads until the broker closes; returns how many bytes it answered with. */

@@ -1,7 +1,11 @@
 package io.alpnlab.broker;
 
+import static io.alpnlab.broker.CraftedTlsTest.clientHelloBody;
+import static io.alpnlab.broker.CraftedTlsTest.extension;
 import static io.alpnlab.broker.CraftedTlsTest.handshake;
 import static io.alpnlab.broker.CraftedTlsTest.record;
+import static io.alpnlab.broker.CraftedTlsTest.serverNameData;
+import static io.alpnlab.broker.CraftedTlsTest.serverNameExtension;
 import static io.alpnlab.broker.CraftedTlsTest.writeShort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,7 +51,7 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
                         AlertDescription.decode_error, "TLS-HS-02"),
                 row("two host_names in server_name (RFC 6066 section 3)", hello(twoHostNames()), AlertDescription.decode_error,
                         "TLS-HS-02"),
-                row("server_name with a byte after its list", helloWithServerName(concat(sniData(), bytes(0))),
+                row("server_name with a byte after its list", helloWithServerName(concat(serverNameData(E), bytes(0))),
                         AlertDescription.decode_error, "TLS-HS-02"),
                 row("extensions declared longer than the message", truncatedExtensions(), AlertDescription.decode_error,
                         "TLS-HS-02"),
@@ -129,26 +133,8 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
         return out;
     }
 
-    private static byte[] extension(int type, byte[] data) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        writeShort(out, type);
-        writeShort(out, data.length);
-        out.writeBytes(data);
-        return out.toByteArray();
-    }
-
-    /** server_name's content: a list with the endpoint as its one host_name. */
-    private static byte[] sniData() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        writeShort(out, HOST.length + 3);
-        out.write(0);
-        writeShort(out, HOST.length);
-        out.writeBytes(HOST);
-        return out.toByteArray();
-    }
-
     private static byte[] sni() {
-        return extension(0, sniData());
+        return serverNameExtension(E);
     }
 
     private static byte[] twoHostNames() {
@@ -173,24 +159,11 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
     }
 
     private static byte[] helloBody(byte[]... first) {
-        ByteArrayOutputStream extensions = new ByteArrayOutputStream();
-        for (byte[] extension : first) {
-            extensions.writeBytes(extension);
-        }
-        extensions.writeBytes(extension(10, bytes(0, 2, 0, 0x17)));
-        extensions.writeBytes(extension(11, bytes(1, 0)));
-        extensions.writeBytes(extension(13, bytes(0, 2, 4, 1)));
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        writeShort(body, 0x0303);
-        body.writeBytes(new byte[32]);
-        body.write(0);
-        writeShort(body, 2);
-        writeShort(body, 0xc02f);
-        body.write(1);
-        body.write(0);
-        writeShort(body, extensions.size());
-        body.writeBytes(extensions.toByteArray());
-        return body.toByteArray();
+        byte[][] extensions = Arrays.copyOf(first, first.length + 3);
+        extensions[first.length] = extension(10, bytes(0, 2, 0, 0x17));
+        extensions[first.length + 1] = extension(11, bytes(1, 0));
+        extensions[first.length + 2] = extension(13, bytes(0, 2, 4, 1));
+        return clientHelloBody(new int[] {0xc02f}, extensions);
     }
 
     /** A TLS 1.3 ClientHello (TLS_AES_128_GCM_SHA256, RSA-PSS) with SNI and one key share in the given group. */
@@ -200,23 +173,9 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
         writeShort(share, group);
         writeShort(share, keyExchange.length);
         share.writeBytes(keyExchange);
-        ByteArrayOutputStream extensions = new ByteArrayOutputStream();
-        extensions.writeBytes(sni());
-        extensions.writeBytes(extension(43, bytes(2, 3, 4)));
-        extensions.writeBytes(extension(10, bytes(0, 2, group >> 8, group & 0xFF)));
-        extensions.writeBytes(extension(13, bytes(0, 2, 8, 4)));
-        extensions.writeBytes(extension(51, share.toByteArray()));
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        writeShort(body, 0x0303);
-        body.writeBytes(new byte[32]);
-        body.write(0);
-        writeShort(body, 2);
-        writeShort(body, 0x1301);
-        body.write(1);
-        body.write(0);
-        writeShort(body, extensions.size());
-        body.writeBytes(extensions.toByteArray());
-        return record(22, handshake(1, body.toByteArray()));
+        return record(22, handshake(1, clientHelloBody(new int[] {0x1301}, sni(), extension(43, bytes(2, 3, 4)),
+                extension(10, bytes(0, 2, group >> 8, group & 0xFF)), extension(13, bytes(0, 2, 8, 4)),
+                extension(51, share.toByteArray()))));
     }
 
     /** An uncompressed P-256 point (x = 1, y = 1) that is not on the curve. */

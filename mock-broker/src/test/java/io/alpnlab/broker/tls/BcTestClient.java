@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Vector;
 import org.bouncycastle.tls.DefaultTlsClient;
 import org.bouncycastle.tls.ProtocolName;
+import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.ServerName;
 import org.bouncycastle.tls.TlsAuthentication;
 import org.bouncycastle.tls.TlsClientProtocol;
@@ -29,7 +30,17 @@ final class BcTestClient {
     private boolean certificateRequested;
 
     BcTestClient(String serverName, List<String> alpn) throws IOException {
+        this(serverName, alpn, null);
+    }
+
+    /** @param versions the TLS versions offered, or null for Bouncy Castle's default (1.3 and 1.2) */
+    BcTestClient(String serverName, List<String> alpn, ProtocolVersion[] versions) throws IOException {
         protocol.connect(new DefaultTlsClient(new JcaTlsCryptoProvider().setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).create(new SecureRandom())) {
+            @Override
+            protected ProtocolVersion[] getSupportedVersions() {
+                return versions != null ? versions : super.getSupportedVersions();
+            }
+
             @Override
             protected Vector getSNIServerNames() {
                 Vector names = new Vector();

@@ -7,6 +7,7 @@ import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.testing.BrokerFixture;
 import io.alpnlab.broker.testing.HandlerHarness;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -14,20 +15,9 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.util.Vector;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import java.util.List;
 import org.bouncycastle.tls.AlertDescription;
-import org.bouncycastle.tls.DefaultTlsClient;
-import org.bouncycastle.tls.NameType;
-import org.bouncycastle.tls.ProtocolName;
 import org.bouncycastle.tls.ProtocolVersion;
-import org.bouncycastle.tls.ServerName;
-import org.bouncycastle.tls.TlsAuthentication;
-import org.bouncycastle.tls.TlsClientProtocol;
-import org.bouncycastle.tls.TlsServerCertificate;
-import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 
 /**
  * The whole TLS front door (record meter, ClientHello gate, Bouncy Castle, the verdict handler) as
@@ -112,49 +102,13 @@ class TlsFrontDoorFuzzTest {
 
     /** A TLS 1.2-only ClientHello from Bouncy Castle's client, with SNI and x-amzn-mqtt-ca so the broker asks for a certificate. */
     private static byte[] tls12ClientHello() {
-        TlsClientProtocol protocol = new TlsClientProtocol();
         try {
-            protocol.connect(new DefaultTlsClient(new JcaTlsCryptoProvider().setProvider(new BouncyCastleProvider())
-                    .create(new SecureRandom())) {
-                @Override
-                protected ProtocolVersion[] getSupportedVersions() {
-                    return ProtocolVersion.TLSv12.only();
-                }
-
-                @Override
-                protected Vector getSNIServerNames() {
-                    Vector names = new Vector();
-                    names.add(new ServerName(NameType.host_name, BrokerFixture.ENDPOINT.getBytes(StandardCharsets.US_ASCII)));
-                    return names;
-                }
-
-                @Override
-                protected Vector getProtocolNames() {
-                    Vector names = new Vector();
-                    names.add(ProtocolName.asUtf8Encoding("x-amzn-mqtt-ca"));
-                    return names;
-                }
-
-                @Override
-                public TlsAuthentication getAuthentication() {
-                    return new TlsAuthentication() {
-                        @Override
-                        public void notifyServerCertificate(TlsServerCertificate serverCertificate) {
-                        }
-
-                        @Override
-                        public org.bouncycastle.tls.TlsCredentials getClientCredentials(
-                                org.bouncycastle.tls.CertificateRequest certificateRequest) {
-                            return null;
-                        }
-                    };
-                }
-            });
+            ByteBuf hello = new BcTestClient(BrokerFixture.ENDPOINT, List.of("x-amzn-mqtt-ca"), ProtocolVersion.TLSv12.only()).output();
+            byte[] bytes = ByteBufUtil.getBytes(hello);
+            hello.release();
+            return bytes;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        byte[] hello = new byte[protocol.getAvailableOutputBytes()];
-        protocol.readOutput(hello, 0, hello.length);
-        return hello;
     }
 }
