@@ -302,7 +302,7 @@ public final class MockBroker implements AutoCloseable {
                     new ConnectionRecorder(eventLog), clock, timing);
             MockBroker broker = new MockBroker(context, new NioEventLoopGroup(threads));
             try {
-                MqttBackend effectiveBackend = backend != null ? backend : EmbeddedMoquette.start();
+                MqttBackend effectiveBackend = backend != null ? backend : EmbeddedMoquette.start(broker.group);
                 MqttLayer mqttLayer = new MqttLayer(context, effectiveBackend, broker.group.next(), defaultSessionExpiry);
                 broker.own(mqttLayer);
                 broker.mqttLayer = mqttLayer;

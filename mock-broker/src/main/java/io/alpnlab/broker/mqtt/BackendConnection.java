@@ -8,7 +8,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
@@ -27,7 +28,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One MQTT 3.1.1 connection from the front door to the back end, on the same event loop as the
+ * One MQTT 3.1.1 connection from the front door to the back end (over TCP, or in this JVM to the
+ * embedded broker), on the same event loop as the
  * client connection it serves, so that the two never race. An accepted CONNACK reaches the listener
  * only once the back end says the session is ready ({@link MqttBackend#sessionReady}); packets that
  * arrive meanwhile wait behind it, in order.
@@ -102,14 +104,21 @@ public final class BackendConnection implements BackendLink {
             Listener listener) {
         // Asked before the CONNECT goes out, so that the back end's signal cannot come first.
         BackendConnection connection = new BackendConnection(listener, backend.sessionReady(clientId));
-        Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
+        // In this JVM the packets travel as objects: no encoding, no kernel, no decoding, both ways.
+        boolean inJvm = backend.address() instanceof LocalAddress;
+        Bootstrap bootstrap = new Bootstrap().group(loop)
+                .channel(inJvm ? LocalChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
-                .handler(new ChannelInitializer<SocketChannel>() {
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(SocketChannel channel) {
-                        channel.pipeline().addLast(new MqttDecoder(MAX_BACKEND_MESSAGE_BYTES, 65535));
-                        channel.pipeline().addLast(MqttEncoder.INSTANCE);
+                    protected void initChannel(Channel channel) {
+                        if (inJvm) {
+                            channel.config().setRecvByteBufAllocator(EmbeddedMoquette.drainingReads());
+                        } else {
+                            channel.config().setOption(ChannelOption.TCP_NODELAY, true);
+                            channel.pipeline().addLast(new MqttDecoder(MAX_BACKEND_MESSAGE_BYTES, 65535));
+                            channel.pipeline().addLast(MqttEncoder.INSTANCE);
+                        }
                         channel.pipeline().addLast(new SimpleChannelInboundHandler<MqttMessage>() {
                             @Override
                             protected void channelRead0(ChannelHandlerContext ctx, MqttMessage message) {

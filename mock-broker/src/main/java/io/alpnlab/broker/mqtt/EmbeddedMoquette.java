@@ -7,12 +7,19 @@ import io.moquette.broker.security.IAuthorizatorPolicy;
 import io.moquette.broker.subscriptions.Topic;
 import io.moquette.interception.AbstractInterceptHandler;
 import io.moquette.interception.messages.InterceptConnectMessage;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.ServerChannelRecvByteBufAllocator;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalServerChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -22,13 +29,14 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Moquette embedded on the loopback address and an ephemeral port: telemetry off, persistence in
- * memory, messages up to AWS's 128 KB plus headers. Only the front door can use it: it requires a
- * password generated per run, so nothing else on the machine can bypass AWS's rules by talking to
- * Moquette directly.
+ * Moquette embedded in this JVM, reached over Netty's local transport: the front door hands it the
+ * decoded packets and takes its deliveries as objects, so a message is decoded once (from the
+ * client) and encoded once (to the subscriber), with no loopback socket between. Moquette opens no
+ * port at all, so nothing else on the machine can bypass AWS's rules by talking to it; it still
+ * requires a password generated per run, as a second lock. Telemetry off, persistence in memory,
+ * messages up to AWS's 128 KB plus headers.
  */
 public final class EmbeddedMoquette implements MqttBackend {
 
@@ -36,87 +44,75 @@ public final class EmbeddedMoquette implements MqttBackend {
 
     private Server server;
     private final String password;
-    private final InetSocketAddress address;
+    private final LocalAddress address;
+    private final Channel acceptor;
     private final SessionReadiness readiness;
 
-    private EmbeddedMoquette(Server server, String password, InetSocketAddress address, SessionReadiness readiness) {
+    private EmbeddedMoquette(Server server, String password, Channel acceptor, SessionReadiness readiness) {
         this.server = server;
         this.password = password;
-        this.address = address;
+        this.acceptor = acceptor;
+        this.address = (LocalAddress) acceptor.localAddress();
         this.readiness = readiness;
     }
 
-    public static EmbeddedMoquette start() {
+    /** Starts Moquette; its connections are served on {@code group}, the front door's event loops. */
+    public static EmbeddedMoquette start(EventLoopGroup group) {
         byte[] secret = new byte[24];
         new SecureRandom().nextBytes(secret);
         String password = HexFormat.of().formatHex(secret);
-        IllegalStateException failure = null;
-        for (int attempt = 1; attempt <= 3; attempt++) {
-            int port = freeLoopbackPort();
-            Server server = new Server();
-            SessionReadiness readiness = new SessionReadiness();
-            try {
-                server.startServer(new MemoryConfig(properties(port)), List.of(readiness), null,
-                        new FrontDoorOnly(password), new AllowAll());
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot start the embedded Moquette", e);
-            }
-            if (accepting(port)) {
-                return new EmbeddedMoquette(server, password, new InetSocketAddress("127.0.0.1", port), readiness);
-            }
-            server.stopServer();
-            failure = new IllegalStateException("the embedded Moquette did not start listening on 127.0.0.1:" + port);
+        Server server = new Server();
+        SessionReadiness readiness = new SessionReadiness();
+        MemoryConfig config = new MemoryConfig(properties());
+        FrontDoorOnly authenticator = new FrontDoorOnly(password);
+        try {
+            server.startServer(config, List.of(readiness), null, authenticator, new AllowAll());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the embedded Moquette", e);
         }
-        throw failure;
+        try {
+            ChannelHandler mqttHandler = MoquetteInternals.connectionHandler(server, config, authenticator);
+            Channel acceptor = new SameLoopAcceptor(mqttHandler);
+            group.next().register(acceptor).syncUninterruptibly();
+            acceptor.bind(LocalAddress.ANY).syncUninterruptibly();
+            return new EmbeddedMoquette(server, password, acceptor, readiness);
+        } catch (RuntimeException e) {
+            server.stopServer();
+            throw e;
+        }
     }
 
-    private static Properties properties(int port) {
+    /**
+     * A local channel reads one packet per read by default, each read ending in a read-complete
+     * (where Moquette flushes), and closes with what is still unread dropped. Reading everything
+     * queued in one go costs one read-complete per burst, and a close stays behind the packets
+     * written before it: a client's last publishes before it goes away reach Moquette, as they do
+     * over a socket, where the kernel delivers them before the FIN.
+     */
+    static RecvByteBufAllocator drainingReads() {
+        return new ServerChannelRecvByteBufAllocator().maxMessagesPerRead(Integer.MAX_VALUE);
+    }
+
+    private static Properties properties() {
         Properties properties = new Properties();
-        properties.setProperty("host", "127.0.0.1");
-        properties.setProperty("port", Integer.toString(port));
+        // No TCP listener: the front door reaches Moquette in this JVM (see the class comment).
+        properties.setProperty("port", "disabled");
         properties.setProperty("websocket_port", "disabled");
         properties.setProperty("allow_anonymous", "false");
         properties.setProperty("allow_zero_byte_client_id", "false");
         properties.setProperty("persistence_enabled", "false");
         properties.setProperty("telemetry_enabled", "false");
         properties.setProperty("netty.mqtt.message_size", Integer.toString(256 * 1024));
+        // Every packet is flushed as written: an in-JVM write costs no system call, and a delivery
+        // must not wait for Moquette's periodic flush.
+        properties.setProperty("buffer_flush_millis", "immediate");
         // Sessions are expired by the front door (AWS's rules), never by Moquette on its own.
         properties.setProperty("persistent_client_expiration", "7d");
         return properties;
     }
 
-    /**
-     * A free loopback port chosen here rather than port 0: Moquette 0.17 binds asynchronously and
-     * its {@code getPort()} races the bind (an unsynchronised HashMap), so the port is decided up
-     * front and {@link #accepting} confirms Moquette got it; another attempt follows if not.
-     */
-    private static int freeLoopbackPort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free loopback port for the embedded Moquette", e);
-        }
-    }
-
-    private static boolean accepting(int port) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            try (Socket probe = new Socket(InetAddress.getLoopbackAddress(), port)) {
-                return true;
-            } catch (IOException notYet) {
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-        }
-        return false;
-    }
-
     @Override
-    public InetSocketAddress address() {
+    public LocalAddress address() {
         return address;
     }
 
@@ -143,14 +139,53 @@ public final class EmbeddedMoquette implements MqttBackend {
 
     @Override
     public String describe() {
-        return "embedded Moquette on " + address.getHostString() + ":" + address.getPort();
+        return "embedded Moquette, in this JVM (no port)";
     }
 
     @Override
     public void close() {
         if (server != null) {
+            acceptor.close().syncUninterruptibly();
             server.stopServer();
             server = null;
+        }
+    }
+
+    /**
+     * Moquette's end of each in-JVM connection lives on the event loop of the front door's end: the
+     * two hand packets over without a thread switch, and a close cannot race a write (Netty's local
+     * transport may drop a buffer when the two ends close and write on different threads).
+     */
+    private static final class SameLoopAcceptor extends LocalServerChannel {
+
+        SameLoopAcceptor(ChannelHandler mqttHandler) {
+            pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object accepted) {
+                    MoquetteEnd child = (MoquetteEnd) accepted;
+                    child.config().setRecvByteBufAllocator(drainingReads());
+                    child.pipeline().addLast("handler", mqttHandler);
+                    child.frontDoorLoop.register(child).addListener(registered -> {
+                        if (!registered.isSuccess()) {
+                            child.unsafe().closeForcibly();
+                        }
+                    });
+                }
+            });
+        }
+
+        @Override
+        protected LocalChannel newLocalChannel(LocalChannel frontDoorEnd) {
+            return new MoquetteEnd(this, frontDoorEnd);
+        }
+    }
+
+    private static final class MoquetteEnd extends LocalChannel {
+        final EventLoop frontDoorLoop;
+
+        MoquetteEnd(LocalServerChannel parent, LocalChannel frontDoorEnd) {
+            super(parent, frontDoorEnd);
+            this.frontDoorLoop = frontDoorEnd.eventLoop();
         }
     }
 

@@ -1,6 +1,6 @@
 package io.alpnlab.broker.mqtt;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -10,7 +10,12 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface MqttBackend extends AutoCloseable {
 
-    InetSocketAddress address();
+    /**
+     * Where the front door's back-end connections go: an {@link java.net.InetSocketAddress} is a TCP
+     * broker spoken to in MQTT's wire format; a {@link io.netty.channel.local.LocalAddress} is a broker
+     * in this JVM that takes the decoded packets themselves.
+     */
+    SocketAddress address();
 
     /** Username for the front door's back-end connections, or null (the default) for none. */
     default String username() {
