@@ -53,9 +53,16 @@ public final class ConformanceEngine implements AutoCloseable {
     private final BrokerPki files;
     private final double scale;
     private final String connectHost;
+    /** False for an engine that runs one case on a broker of its own, borrowing its parent's client. */
+    private final boolean ownsClient;
+    /** Cases started by {@link #runAhead}, by ID, until {@link #run} hands their result over. */
+    private final Map<String, java.util.concurrent.CompletableFuture<CaseResult>> ahead =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<Thread> aheadThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private ConformanceEngine(ConformanceSettings settings, BrokerSettings brokerSettings, ClientUnderTest client,
-            DisabledCases disabled, MockBroker broker, BrokerPki files, double scale, String connectHost) {
+            DisabledCases disabled, MockBroker broker, BrokerPki files, double scale, String connectHost, boolean ownsClient) {
+        this.ownsClient = ownsClient;
         this.settings = settings;
         this.brokerSettings = brokerSettings;
         this.client = client;
@@ -109,7 +116,8 @@ public final class ConformanceEngine implements AutoCloseable {
         LOG.info("conformance settings: {}; broker: {}", settings.describe(), brokerSettings.describe());
         LOG.info("client under test: {} {} (time scale {}){}", client.name(), client.version(), scale,
                 client.configuration().isEmpty() ? "" : ", built with " + client.configuration());
-        ConformanceEngine engine = new ConformanceEngine(settings, brokerSettings, client, disabled, broker, files, scale, host);
+        ConformanceEngine engine = new ConformanceEngine(settings, brokerSettings, client, disabled, broker, files, scale, host,
+                true);
         engine.warmUp();
         return engine;
     }
@@ -182,7 +190,65 @@ public final class ConformanceEngine implements AutoCloseable {
         return CaseTables.all().stream().filter(conformanceCase -> settings.selects(conformanceCase.id())).toList();
     }
 
+    /**
+     * Starts, side by side and now, the cases among these that mostly wait on the client's timers
+     * (keep-alive, reconnect, backoff: {@link ConformanceCase.Need#SCALED_TIME}), each on a broker of
+     * its own started from the same settings and PKI, so that no case sees another's connections,
+     * misbehaviours or records; {@link #run} then returns their result when asked for them, in the
+     * caller's order. Only for a client that can run tasks at once ({@link ClientUnderTest#runsConcurrently});
+     * for any other client this does nothing and every case runs in turn on the one broker.
+     */
+    public void runAhead(List<ConformanceCase> cases) {
+        if (!client.runsConcurrently()) {
+            return;
+        }
+        for (ConformanceCase conformanceCase : cases) {
+            if (!conformanceCase.needs(ConformanceCase.Need.SCALED_TIME) || ahead.containsKey(conformanceCase.id())) {
+                continue;
+            }
+            java.util.concurrent.CompletableFuture<CaseResult> result = new java.util.concurrent.CompletableFuture<>();
+            ahead.put(conformanceCase.id(), result);
+            Thread thread = new Thread(() -> {
+                try (ConformanceEngine own = brokerOfItsOwn()) {
+                    result.complete(own.run(conformanceCase));
+                } catch (Throwable failure) {
+                    result.completeExceptionally(failure);
+                }
+            }, "alpnlab-case-" + conformanceCase.id());
+            thread.setDaemon(true);
+            aheadThreads.add(thread);
+            thread.start();
+        }
+    }
+
+    /**
+     * An engine for one case on a fresh broker: this engine's settings, PKI, registry and timing, but
+     * ephemeral ports, no control endpoint and no event log, so that any number of them can run at once.
+     */
+    private ConformanceEngine brokerOfItsOwn() {
+        MockBroker.Builder builder = MockBroker.builder(files.pki()).settings(brokerSettings).timing(broker.context().timing())
+                .registry(files.registry(brokerSettings)).controlPort(-1).eventLog(null);
+        for (ListenerRole role : ListenerRole.values()) {
+            if (brokerSettings.ports().getOrDefault(role, -1) >= 0) {
+                builder.port(role, 0);
+            }
+        }
+        ConformanceEngine own = new ConformanceEngine(settings, brokerSettings, client, disabled, builder.start(), files, scale,
+                connectHost, false);
+        own.warmUp();
+        return own;
+    }
+
     public CaseResult run(ConformanceCase conformanceCase) throws InterruptedException {
+        java.util.concurrent.CompletableFuture<CaseResult> startedAhead = ahead.remove(conformanceCase.id());
+        if (startedAhead != null) {
+            try {
+                return startedAhead.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("case " + conformanceCase.id() + " failed on its own broker: " + e.getCause(),
+                        e.getCause());
+            }
+        }
         String reason = disabled.reason(conformanceCase.id());
         if (reason != null) {
             return CaseResult.skipped(conformanceCase.id(), conformanceCase.rule(), Verdict.DISABLED, reason);
@@ -521,7 +587,21 @@ public final class ConformanceEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        // Cases still running ahead (a run cut short) are stopped before the client they use is closed.
+        for (Thread thread : aheadThreads) {
+            thread.interrupt();
+        }
+        for (Thread thread : aheadThreads) {
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         broker.close();
-        client.close();
+        if (ownsClient) {
+            client.close();
+        }
     }
 }

@@ -158,6 +158,36 @@ class SuiteCatchesDefectsTest {
         }
     }
 
+    /**
+     * The suite's timer-bound cases run ahead, side by side, each on a broker of its own: the defect is still caught by
+     * its case, the others still pass, the results come back in the caller's order, and no case's connections reach the
+     * engine's own broker or another case's records.
+     */
+    @Test
+    @ResourceLock(value = TIMING, mode = ResourceAccessMode.READ)
+    @Execution(ExecutionMode.CONCURRENT)
+    void cases_run_ahead_on_brokers_of_their_own_keep_their_verdicts_and_records() throws Exception {
+        List<String> ids = List.of("MQTT-WaitsForConnack", "MQTT-Publish-RetryWithoutPuback", "MQTT-Subscribe-RetryWithoutSuback");
+        try (ConformanceEngine engine = engine(Defects.named("no-publish-retry"), String.join(",", ids))) {
+            long mark = engine.broker().context().lastConnectionId();
+            engine.runAhead(engine.cases());
+            List<CaseResult> results = new ArrayList<>();
+            for (ConformanceCase conformanceCase : engine.cases()) {
+                results.add(engine.run(conformanceCase));
+            }
+            assertEquals(ids, results.stream().map(CaseResult::caseId).toList());
+            assertEquals(List.of(CaseResult.Verdict.PASS, CaseResult.Verdict.FAIL, CaseResult.Verdict.PASS),
+                    results.stream().map(CaseResult::verdict).toList(), results.toString());
+            for (CaseResult result : results) {
+                String ownClientId = "alpnlab-" + result.caseId().toLowerCase(java.util.Locale.ROOT);
+                assertTrue(!result.records().isEmpty(), result.caseId() + " has no record");
+                result.records().forEach(record -> assertEquals(ownClientId, record.mqtt() == null ? null : record.mqtt().clientId(),
+                        result.caseId() + " got another's record: " + record));
+            }
+            assertEquals(List.of(), engine.broker().recorder().recordsAfter(mark), "the engine's own broker saw a case");
+        }
+    }
+
     /** Each defect runs against its own broker; they share only the read-only PKI, so they run side by side. */
     @ParameterizedTest(name = "{0} is caught by {1}")
     @ResourceLock(value = TIMING, mode = ResourceAccessMode.READ)

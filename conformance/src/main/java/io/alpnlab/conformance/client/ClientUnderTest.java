@@ -17,11 +17,6 @@ public interface ClientUnderTest extends AutoCloseable {
     }
 
     /**
-     * Whether the client applies {@link ClientTask#timeScale()} to its own protocol timers, so that
-     * keep-alive and retry cases can run in scaled time. Clients that cannot are judged on those
-     * cases only when the suite runs in real time.
-     */
-    /**
      * Whether the suite may stop this client by interrupting the thread that runs it (the run then ends
      * promptly and leaves nothing running): so that a client the broker keeps refusing for an earlier
      * rule need not retry until the case's time is up.
@@ -30,7 +25,22 @@ public interface ClientUnderTest extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether the client applies {@link ClientTask#timeScale()} to its own protocol timers, so that
+     * keep-alive and retry cases can run in scaled time. Clients that cannot are judged on those
+     * cases only when the suite runs in real time.
+     */
     default boolean scalesTime() {
+        return false;
+    }
+
+    /**
+     * Whether several tasks may run at once, each against a broker of its own: so that the cases that
+     * mostly wait on timers (keep-alive, reconnect, backoff) run side by side. True only for a client
+     * whose runs share nothing (the in-JVM reference client); a device, an agent or a program that may
+     * keep state between runs does one task at a time.
+     */
+    default boolean runsConcurrently() {
         return false;
     }
 

@@ -120,6 +120,12 @@ public final class ReferenceClient implements ClientUnderTest {
         return true;
     }
 
+    /** Each run has its own connection, session and SSL context; nothing else is kept between runs. */
+    @Override
+    public boolean runsConcurrently() {
+        return true;
+    }
+
     public Defects defects() {
         return defects;
     }
