@@ -362,7 +362,8 @@ public final class ConformanceEngine implements AutoCloseable {
      * Runs the client, and stops it once the broker has refused it {@value #REFUSALS_BEFORE_STOP} times
      * for the same prerequisite rule other than the case's own (no SNI, no ALPN on 443, MQTT 3.1): the
      * case is BLOCKED by that rule whatever the client does next, and a client retrying until its time
-     * is up would make every case of a broken client wait out its whole budget. Only for clients that
+     * is up would make every case of a broken client wait out its whole budget. Likewise once one of
+     * its connections is settled (an MQTT CONNECT on 443 without ALPN, which AWS never answers). Only for clients that
      * can be stopped ({@link ClientUnderTest#stoppable()}); the others run to the end.
      */
     private ClientReport runUntilBlocked(ClientTask task, ConformanceCase conformanceCase, long mark)
@@ -387,6 +388,15 @@ public final class ConformanceEngine implements AutoCloseable {
                         return ClientReport.failure("STOPPED", "stopped by the suite after the broker refused it "
                                 + closed.size() + " times for " + blocker + ": the case cannot judge its own rule",
                                 "", Duration.ofNanos(System.nanoTime() - started));
+                    }
+                    // A connection AWS will never answer ends the same way after the client's own timeout
+                    // (10 s and more for most clients): its outcome is known now.
+                    String settled = broker.context().settledOpenConnectionAfter(mark);
+                    if (settled != null) {
+                        thread.interrupt();
+                        thread.join(5_000);
+                        return ClientReport.failure("STOPPED", "stopped by the suite: " + settled, "",
+                                Duration.ofNanos(System.nanoTime() - started));
                     }
                 } catch (java.util.concurrent.ExecutionException e) {
                     Throwable cause = e.getCause();

@@ -117,6 +117,12 @@ public final class BrokerContext {
         return ids.incrementAndGet();
     }
 
+    /** Why an open connection with an ID above this one is settled ({@link ConnectionObservation#settle}), or null. */
+    public String settledOpenConnectionAfter(long id) {
+        return open.entrySet().stream().filter(entry -> entry.getKey() > id).map(entry -> entry.getValue().settled())
+                .filter(java.util.Objects::nonNull).findFirst().orElse(null);
+    }
+
     /** Whether an open connection of this client ID has been sent a packet of this type (a SUBACK, say). */
     public boolean openConnectionHasSent(String clientId, String packetType) {
         return open.values().stream().map(ConnectionObservation::mqttIfStarted)

@@ -101,12 +101,24 @@ class MosquittoClientsTest {
     }
 
     @Test
-    void mosquitto_without_alpn_on_443_completes_tls_but_never_gets_a_connack() {
+    void mosquitto_without_alpn_on_443_completes_tls_but_never_gets_a_connack() throws Exception {
         List<String> command = new ArrayList<>(List.of(pub.toString(), "-h", E, "-p",
                 Integer.toString(fixture.port(ListenerRole.MULTIPLEX_443)), "--cafile", BrokerFixture.file("root-ca.pem").toString(),
                 "--cert", BrokerFixture.file("device.cert.pem").toString(), "--key", BrokerFixture.file("device.key.pem").toString(),
                 "-i", "no-alpn", "-t", "x", "-m", "y", "-d"));
-        RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20), command);
+        long mark = fixture.broker().context().lastConnectionId();
+        RealPeer.Result result;
+        try (RealPeer.Running hanging = RealPeer.start(command)) {
+            // While the client still waits, the broker already says how the connection ends: a suite stops it here.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            String settled = null;
+            while (settled == null && System.nanoTime() < deadline) {
+                settled = fixture.broker().context().settledOpenConnectionAfter(mark);
+                Thread.sleep(20);
+            }
+            assertTrue(settled != null && settled.contains("TLS-ALPN-03"), "settled: " + settled);
+            result = hanging.awaitExit(Duration.ofSeconds(20));
+        }
         assertNotEquals(0, result.exitCode(), result.toString());
         assertFalse(result.stdout().contains("received CONNACK"), result.toString());
         ConnectionRecord record = fixture.awaitRecord(r -> "UNAUTHENTICATED_443".equals(r.server().application()));

@@ -64,6 +64,8 @@ public final class UnauthenticatedHandler extends ChannelInboundHandlerAdapter {
                     + " no ALPN x-amzn-mqtt-ca, so AWS requests no client certificate and treats the connection as SigV4";
             observation.mqtt().packet(true, "CONNECT", "ignored: no certificate-authenticated MQTT on this connection");
             observation.addCheck(Check.fail(Rule.TLS_ALPN_03, detail));
+            observation.settle("its MQTT CONNECT on 443 without ALPN x-amzn-mqtt-ca will never be answered, as at AWS"
+                    + " (TLS-ALPN-03)");
             ctx.pipeline().replace(this, BlackHole.NAME, new BlackHole());
             ctx.executor().schedule(() -> {
                 observation.mqtt().disconnectReason("no CONNACK; closed after " + mqttTimeout.toMillis() + " ms");

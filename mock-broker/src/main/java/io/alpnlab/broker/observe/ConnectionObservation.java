@@ -56,6 +56,8 @@ public final class ConnectionObservation {
     private Verdict verdict;
     private MqttObservation mqtt;
     private ConnectionRecord finished;
+    /** Set once nothing the client does can change how the connection ends; read by the suite while it is open. */
+    private volatile String settled;
 
     public ConnectionObservation(long id, ListenerRole listener, String remoteAddress, int localPort, Clock clock) {
         this.id = id;
@@ -64,6 +66,19 @@ public final class ConnectionObservation {
         this.localPort = localPort;
         this.clock = clock;
         this.openedAt = clock.instant();
+    }
+
+    /**
+     * Says that the connection's outcome is decided whatever the client does next (AWS will never
+     * answer it), and why: a suite need not wait out the client's own timeout to judge it.
+     */
+    public void settle(String reason) {
+        settled = reason;
+    }
+
+    /** Why the connection's outcome is decided, or null while the client can still change it. */
+    public String settled() {
+        return settled;
     }
 
     public long id() {

@@ -37,6 +37,15 @@ public final class PahoJavaClient implements ClientUnderTest {
         return "1.2.5";
     }
 
+    /**
+     * Paho's blocking calls end with an MqttException when the thread is interrupted (its tokens wait
+     * interruptibly), and the client is closed on the way out.
+     */
+    @Override
+    public boolean stoppable() {
+        return true;
+    }
+
     @Override
     public ClientReport run(ClientTask task) throws InterruptedException {
         long start = System.nanoTime();
