@@ -96,6 +96,31 @@ public final class PkiDirectory {
                 loadAuthority(caDir, "device-ca", null), loadAuthority(caDir, "unknown-device-ca", null));
     }
 
+    /** Where the server leaves' keys are kept, beside the authorities. */
+    static final String SERVER_FOLDER = "server";
+
+    /**
+     * The server leaves' keys (RSA 2048 and ECC P-256) kept in {@code dir/server/<rsa or ecc>.key.pem}, generated and kept
+     * (owner-only) when missing. The certificates are issued anew on every start, from the settings
+     * of that start (endpoint names, addresses, validity); only the keys, whose generation is the slow
+     * part, are kept. An unreadable key file is an error naming it, never silently replaced.
+     */
+    public static java.util.Map<KeyType, KeyPair> loadOrCreateServerKeys(Path dir) {
+        java.util.Map<KeyType, KeyPair> keys = new java.util.EnumMap<>(KeyType.class);
+        PkiDirectory directory = new PkiDirectory(dir);
+        for (KeyType type : List.of(KeyType.RSA_2048, KeyType.EC_P256)) {
+            Path file = dir.resolve(SERVER_FOLDER).resolve(type.externalName() + ".key.pem");
+            if (Files.exists(file)) {
+                keys.put(type, ServerKeys.withPublicKey(Pem.readPrivateKey(file), type, file));
+            } else {
+                KeyPair generated = type.generate(new java.security.SecureRandom());
+                directory.writeKey(file, generated.getPrivate());
+                keys.put(type, generated);
+            }
+        }
+        return keys;
+    }
+
     private static CertificateAuthority loadAuthority(Path caDir, String role, CertificateAuthority issuer) {
         X509Certificate certificate = Pem.readCertificates(caDir.resolve(role + ".cert.pem")).get(0);
         PrivateKey key = Pem.readPrivateKey(caDir.resolve(role + ".key.pem"));

@@ -51,6 +51,22 @@ public final class TestPki {
         return new TestPki(settings, Objects.requireNonNull(authorities), new SecureRandom());
     }
 
+    /**
+     * The same PKI with the server leaves' keys given (one per key type), e.g. kept on disk from an
+     * earlier run: RSA key generation is most of what issuing a server chain costs, so a broker that
+     * reuses its keys starts without it. Types not given are generated when first needed.
+     */
+    public TestPki withServerKeys(Map<KeyType, KeyPair> keys) {
+        TestPki pki = new TestPki(settings, authorities, random);
+        pki.serverKeys.putAll(keys);
+        return pki;
+    }
+
+    /** The key every server leaf of this type carries, generated on first use. */
+    public synchronized KeyPair serverKey(KeyType keyType) {
+        return serverKeys.computeIfAbsent(keyType, type -> type.generate(random));
+    }
+
     public PkiSettings settings() {
         return settings;
     }
@@ -109,7 +125,7 @@ public final class TestPki {
 
     private Credential issueServer(ServerChainVariant variant, KeyType keyType, String role) {
         Instant now = settings.clock().instant();
-        KeyPair keyPair = serverKeys.computeIfAbsent(keyType, type -> type.generate(random));
+        KeyPair keyPair = serverKey(keyType);
         CertificateAuthority intermediate = keyType == KeyType.EC_P256
                 ? authorities.eccIntermediate() : authorities.rsaIntermediate();
         String subject = "CN=" + (variant == ServerChainVariant.WRONG_HOST ? WRONG_HOST_NAME : settings.primaryEndpoint());

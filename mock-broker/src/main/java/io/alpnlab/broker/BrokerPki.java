@@ -33,7 +33,8 @@ public record BrokerPki(TestPki pki, Path folder, List<Path> deviceCertificates)
                 ? List.of() : List.of(settings.bind());
         PkiSettings pkiSettings = PkiSettings.defaults().withEndpointNames(settings.endpoints()).withIpAddresses(addresses);
         Authorities authorities = PkiDirectory.loadOrCreateAuthorities(folder, pkiSettings, false);
-        TestPki pki = TestPki.withAuthorities(pkiSettings, authorities);
+        // The server keys are kept with the authorities: a start then issues its chains without generating RSA keys.
+        TestPki pki = TestPki.withAuthorities(pkiSettings, authorities).withServerKeys(PkiDirectory.loadOrCreateServerKeys(folder));
         Path rsa = folder.resolve("device.cert.pem");
         Path ecc = folder.resolve("device-ecc.cert.pem");
         if (!Files.exists(rsa) || !Files.exists(folder.resolve("device.key.pem"))) {
