@@ -39,6 +39,37 @@ class PkiDirectoryTest {
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("device.cert.pem"))));
     }
 
+    /**
+     * The server keys are kept owner-only and come back the same on the next start, whole (the public
+     * half derived from the private one), so a chain issued from them verifies and serves TLS.
+     */
+    @Test
+    void server_keys_are_kept_owner_only_and_reused_whole() throws Exception {
+        java.util.Map<KeyType, java.security.KeyPair> first = PkiDirectory.loadOrCreateServerKeys(dir);
+        java.util.Map<KeyType, java.security.KeyPair> again = PkiDirectory.loadOrCreateServerKeys(dir);
+        assertEquals(java.util.Set.of(KeyType.RSA_2048, KeyType.EC_P256), first.keySet());
+        for (KeyType type : first.keySet()) {
+            Path file = dir.resolve("server").resolve(type.externalName() + ".key.pem");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)), file.toString());
+            assertEquals(first.get(type).getPublic(), again.get(type).getPublic(), type + ": the derived public key");
+            java.security.Signature signer = java.security.Signature.getInstance(type.signatureAlgorithm());
+            signer.initSign(again.get(type).getPrivate());
+            signer.update(new byte[] {1, 2, 3});
+            java.security.Signature verifier = java.security.Signature.getInstance(type.signatureAlgorithm());
+            verifier.initVerify(again.get(type).getPublic());
+            verifier.update(new byte[] {1, 2, 3});
+            assertTrue(verifier.verify(signer.sign()), type + ": the kept pair signs and verifies");
+        }
+        TestPki pki = TestPki.withAuthorities(PkiSettings.defaults(),
+                PkiDirectory.loadOrCreateAuthorities(dir, PkiSettings.defaults(), false)).withServerKeys(again);
+        Credential server = pki.server(ServerChainVariant.VALID, KeyType.EC_P256);
+        assertEquals(again.get(KeyType.EC_P256).getPublic(), server.chain().get(0).getPublicKey());
+        Files.writeString(dir.resolve("server").resolve("ecc.key.pem"),
+                Files.readString(dir.resolve("server").resolve("rsa.key.pem")));
+        IllegalArgumentException wrongType = assertThrows(IllegalArgumentException.class, () -> PkiDirectory.loadOrCreateServerKeys(dir));
+        assertTrue(wrongType.getMessage().contains("ecc.key.pem") && wrongType.getMessage().contains("EC_P256"), wrongType.getMessage());
+    }
+
     @Test
     void manifest_lists_every_file_with_role_subject_sans_validity_and_fingerprint() throws Exception {
         TestPki pki = TestPki.generate(PkiSettings.defaults());
