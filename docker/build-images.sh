@@ -3,7 +3,7 @@
 # alpnlab's own machines). Images FROM scratch hold exactly the files copied in, with the shared
 # libraries they load found by ldd.
 #
-#   docker/build-images.sh runtime                  alpnlab/java-runtime:17-local, jlink'd from this JDK
+#   docker/build-images.sh runtime                  alpnlab/java-runtime:17-cds-local, jlink'd from this JDK
 #   docker/build-images.sh mock-broker [JAR]        alpnlab/mock-broker:local on that runtime
 #                                                   (JAR: mock-broker/target/mock-broker.jar)
 #   docker/build-images.sh programs TAG PROGRAM...  a scratch image with these programs, e.g. a client
@@ -11,7 +11,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 top="$(dirname "$here")"
-runtime_tag="alpnlab/java-runtime:17-local"
+runtime_tag="alpnlab/java-runtime:17-cds-local"
 broker_tag="alpnlab/mock-broker:local"
 
 die() { echo "build-images.sh: $*" >&2; exit 2; }
@@ -63,7 +63,10 @@ runtime() {
   modules="$(jdeps --ignore-missing-deps --print-module-deps --multi-release 17 "$jar"),jdk.crypto.ec,jdk.localedata"
   local java_root="$work/rootfs/opt/java/openjdk"
   mkdir -p "$work/rootfs/opt/java"
-  jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$java_root"
+  # With the JDK's own class-data-sharing archive: the broker image records its classes on top of it
+  # (docker/mock-broker/Dockerfile), which the JVM refuses without a base archive.
+  jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --generate-cds-archive \
+      --output "$java_root"
   copy_libraries "$work/rootfs" "$java_root/bin/java" $(find "$java_root/lib" -name '*.so')
   build_scratch "$runtime_tag" "$work/rootfs"
 }

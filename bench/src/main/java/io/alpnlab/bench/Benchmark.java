@@ -90,13 +90,14 @@ public final class Benchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = workDir != null ? workDir : Files.createTempDirectory("alpnlab-bench");
         Path pki = preparePki(dir.resolve("pki"));
+        Path classArchive = BrokerUnderTest.trainClassArchive(dir);
         Map<String, List<Map<Measure, Double>>> results = Map.of("mosquitto", new ArrayList<>(), "alpnlab", new ArrayList<>());
         try (Loaders loaders = new Loaders(new TlsClients(pki, PkiSettings.DEFAULT_ENDPOINT))) {
             for (int round = 1; round <= rounds; round++) {
                 List<String> order = round % 2 == 1 ? List.of("mosquitto", "alpnlab") : List.of("alpnlab", "mosquitto");
                 for (String name : order) {
                     try (BrokerUnderTest broker = name.equals("mosquitto") ? BrokerUnderTest.mosquitto(mosquitto, pki, dir)
-                            : BrokerUnderTest.alpnlab(pki, profile == null ? List.of() : List.of("-XX:StartFlightRecording="
+                            : BrokerUnderTest.alpnlab(pki, classArchive, profile == null ? List.of() : List.of("-XX:StartFlightRecording="
                                     + "settings=profile,dumponexit=true,filename=" + profile.resolve("alpnlab-round" + round + ".jfr")))) {
                         Map<Measure, Double> measured = round(broker, loaders, round);
                         results.get(name).add(measured);

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class BrokerUnderTest implements AutoCloseable {
 
-    /** The flags docker/mock-broker/Dockerfile starts the broker with. */
+    /** The flags docker/mock-broker/Dockerfile starts the broker with, besides its class archive. */
     static final List<String> ALPNLAB_JVM_FLAGS = List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xms16m", "-Xmx256m",
             "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30");
 
@@ -70,9 +70,47 @@ final class BrokerUnderTest implements AutoCloseable {
         return start("mosquitto", false, port, List.of(executable, "-c", config.toString()));
     }
 
-    static BrokerUnderTest alpnlab(Path pki, List<String> extraJvmFlags) {
+    /**
+     * The class-data-sharing archive the image builds (docker/mock-broker/Dockerfile): one
+     * {@code --self-check} run that records the classes a start and a first connection load. Made once
+     * per benchmark, with this JVM and class path, which the archive is only valid for.
+     */
+    static Path trainClassArchive(Path workDir) {
+        String classPath = System.getProperty("java.class.path");
+        if (java.util.Arrays.stream(classPath.split(java.io.File.pathSeparator)).anyMatch(entry -> Files.isDirectory(Path.of(entry)))) {
+            // The JVM archives classes from jars only; a run from class folders (the build's smoke test) goes without.
+            System.err.println("class path has folders: the broker runs without a class archive (start time not as the image's)");
+            return null;
+        }
+        Path archive = workDir.resolve("alpnlab-classes.jsa");
+        List<String> command = new ArrayList<>(List.of(java(), "-XX:ArchiveClassesAtExit=" + archive));
+        command.addAll(ALPNLAB_JVM_FLAGS);
+        command.addAll(List.of("-cp", classPath, "io.alpnlab.broker.BrokerCommand", "--self-check"));
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (process.waitFor() != 0 || !Files.exists(archive)) {
+                throw new IllegalStateException("the broker's self-check for the class archive failed:\n" + output);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run the broker's self-check", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while making the class archive", e);
+        }
+        return archive;
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static BrokerUnderTest alpnlab(Path pki, Path classArchive, List<String> extraJvmFlags) {
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> command = new ArrayList<>(List.of(java()));
+        if (classArchive != null) {
+            command.add("-XX:SharedArchiveFile=" + classArchive);
+        }
         command.addAll(ALPNLAB_JVM_FLAGS);
         command.addAll(extraJvmFlags);
         // Quotas flagged, not enforced: AWS's 100 publishes/s per connection would otherwise be the benchmark's limit.

@@ -53,6 +53,11 @@ public final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--pki", paramLabel = "DIR", description = "Test PKI folder; generated on first use (default: alpnlab-pki).")
     private String pkiDir;
 
+    @Option(names = "--self-check", description = "Start on ephemeral ports, connect one device as a device does (TLS 1.3,"
+            + " SNI, the device certificate, MQTT CONNECT), print the outcome and exit: 0 when it was accepted. Without --pki,"
+            + " in a temporary PKI removed afterwards.")
+    private boolean selfCheck;
+
     @Option(names = "--endpoint", paramLabel = "NAME", description = "Endpoint name accepted as SNI; repeatable (default: "
             + PkiSettings.DEFAULT_ENDPOINT + ").")
     private List<String> endpoints = new ArrayList<>();
@@ -202,6 +207,9 @@ public final class BrokerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (selfCheck) {
+            return selfCheck();
+        }
         BrokerSettings settings = BrokerSettings.fromProperties(properties());
         LOG.info("settings: {}", settings.describe());
         BrokerPki files = BrokerPki.prepare(settings);
@@ -214,6 +222,42 @@ public final class BrokerCommand implements Callable<Integer> {
         printBanner(broker, settings, deviceFiles);
         stopped.await();
         return 0;
+    }
+
+    private int selfCheck() throws java.io.IOException {
+        Map<String, String> properties = properties();
+        Path temporary = pkiDir == null ? java.nio.file.Files.createTempDirectory("alpnlab-self-check") : null;
+        if (temporary != null) {
+            properties.put(BrokerSettings.PREFIX + "pki-dir", temporary.toString());
+        }
+        for (ListenerRole role : ListenerRole.values()) {
+            properties.put(BrokerSettings.PREFIX + "port." + role.roleName(), "0");
+        }
+        properties.put(BrokerSettings.PREFIX + "control-port", "-1");
+        try {
+            BrokerSettings settings = BrokerSettings.fromProperties(properties);
+            BrokerPki files = BrokerPki.prepare(settings);
+            MockBroker broker = MockBroker.builder(files.pki()).settings(settings).registry(files.registry(settings)).start();
+            String failure;
+            try {
+                failure = SelfCheck.connect(broker, files, settings.endpoints().get(0));
+            } finally {
+                broker.close();
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(failure == null ? "self-check: a device connected over TLS 1.3 with SNI and its certificate, and its"
+                    + " CONNECT was accepted" : "self-check FAILED: " + failure);
+            out.flush();
+            return failure == null ? 0 : 1;
+        } finally {
+            if (temporary != null) {
+                try (var files = java.nio.file.Files.walk(temporary)) {
+                    for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        java.nio.file.Files.deleteIfExists(file);
+                    }
+                }
+            }
+        }
     }
 
     private void printBanner(MockBroker broker, BrokerSettings settings, List<Path> deviceFiles) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.alpnlab.testing.RealPeer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,6 +57,27 @@ class BrokerCommandTest {
             // Logback's default, which prints every library's DEBUG lines.
             assertFalse(broker.output().contains(" DEBUG "), broker.output());
         }
+    }
+
+    /**
+     * --self-check connects one device as a device does and exits 0; with the device's certificate
+     * revoked in the registry the same check exits 1 and says why. (The image builds its class archive
+     * with this run.)
+     */
+    @Test
+    void self_check_passes_for_a_good_pki_and_fails_naming_the_refusal() throws Exception {
+        Path pki = dir.resolve("self-check-pki");
+        RealPeer.Result good = RealPeer.run(Duration.ofSeconds(60), java("--pki", pki.toString(), "--self-check"));
+        assertEquals(0, good.exitCode(), good.toString());
+        assertTrue(good.stdout().contains("self-check: a device connected over TLS 1.3"), good.toString());
+        Path registry = dir.resolve("revoked.json");
+        String fingerprint = io.alpnlab.certs.Pem.sha256Fingerprint(
+                io.alpnlab.certs.Pem.readCertificates(pki.resolve("device.cert.pem")).get(0));
+        Files.writeString(registry, "{\"devices\": [{\"fingerprint\": \"" + fingerprint + "\", \"status\": \"REVOKED\"}]}");
+        RealPeer.Result revoked = RealPeer.run(Duration.ofSeconds(60), java("--pki", pki.toString(), "--registry",
+                registry.toString(), "--self-check"));
+        assertEquals(1, revoked.exitCode(), revoked.toString());
+        assertTrue(revoked.stdout().contains("self-check FAILED"), revoked.toString());
     }
 
     @Test

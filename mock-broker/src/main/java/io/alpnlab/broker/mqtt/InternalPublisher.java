@@ -28,6 +28,8 @@ public final class InternalPublisher {
     private BackendLink connection;
     private boolean linkOpen;
     private boolean connected;
+    private boolean closing;
+    private CompletableFuture<Void> closedLink;
     private record Pending(Runnable send, CompletableFuture<Void> done) {
     }
 
@@ -81,7 +83,9 @@ public final class InternalPublisher {
             @Override
             public void fromBackend(MqttMessage message) {
                 try {
-                    if (message.fixedHeader().messageType() == MqttMessageType.CONNACK) {
+                    if (message.fixedHeader().messageType() == MqttMessageType.CONNACK && closing) {
+                        closeNow();
+                    } else if (message.fixedHeader().messageType() == MqttMessageType.CONNACK) {
                         connected = true;
                         while (!pending.isEmpty()) {
                             pending.poll().send().run();
@@ -111,11 +115,33 @@ public final class InternalPublisher {
         });
     }
 
-    public void close() {
+    /**
+     * Closes the link, and completes once it is closed. One still waiting for its CONNACK is closed once
+     * the CONNACK is in (or after a second): Moquette 0.17 throws from inside its CONNACK write when the
+     * connection is already gone (SessionCorruptedException, logged with its stack trace), which a broker
+     * stopped right after its first device connected (a self-check) would otherwise print.
+     */
+    public CompletableFuture<Void> close() {
+        CompletableFuture<Void> closed = new CompletableFuture<>();
         loop.execute(() -> {
-            if (connection != null) {
+            if (connection == null) {
+                closed.complete(null);
+            } else if (linkOpen && !connected) {
+                closing = true;
+                closedLink = closed;
+                loop.schedule(this::closeNow, 1, java.util.concurrent.TimeUnit.SECONDS);
+            } else {
                 connection.close();
+                closed.complete(null);
             }
         });
+        return closed;
+    }
+
+    private void closeNow() {
+        connection.close();
+        if (closedLink != null) {
+            closedLink.complete(null);
+        }
     }
 }

@@ -139,7 +139,14 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
     public void close() {
         sessions.close();
         shared.close();
-        publisher.close();
+        try {
+            // The back end stops after the broker's own link is closed cleanly (see InternalPublisher.close).
+            publisher.close().get(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // Stop anyway: the back end is going away with everything else.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         backend.close();
     }
 }
