@@ -1,20 +1,15 @@
 package io.alpnlab.bench;
 
-import io.alpnlab.certs.Pem;
+import io.alpnlab.certs.PemTls;
 import io.alpnlab.certs.PkiDirectory;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.KeyManager;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The loaders' TLS: the JDK's client with the device certificate, the test PKI's roots, and SNI with
@@ -44,24 +39,9 @@ final class TlsClients {
     TlsClients(Path pki, String endpoint) {
         this.endpoint = endpoint;
         try {
-            PrivateKey key = Pem.readPrivateKey(pki.resolve("device.key.pem"));
-            List<X509Certificate> chain = Pem.readCertificates(pki.resolve("device.cert.pem"));
-            KeyStore keyStore = KeyStore.getInstance("PKCS12");
-            keyStore.load(null, null);
-            keyStore.setKeyEntry("device", key, new char[0], chain.toArray(X509Certificate[]::new));
-            KeyManagerFactory keyFactory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            keyFactory.init(keyStore, new char[0]);
-            keys = keyFactory.getKeyManagers();
-            KeyStore roots = KeyStore.getInstance("PKCS12");
-            roots.load(null, null);
-            int i = 0;
-            for (X509Certificate root : Pem.readCertificates(pki.resolve(PkiDirectory.TRUST_BUNDLE))) {
-                roots.setCertificateEntry("root-" + i++, root);
-            }
-            TrustManagerFactory trustFactory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trustFactory.init(roots);
-            trust = trustFactory.getTrustManagers();
-        } catch (Exception e) {
+            keys = PemTls.keyManagers(pki.resolve("device.key.pem"), pki.resolve("device.cert.pem"));
+            trust = PemTls.trustManagers(pki.resolve(PkiDirectory.TRUST_BUNDLE));
+        } catch (RuntimeException e) {
             throw new IllegalStateException("cannot load the device credential from " + pki + ": " + e, e);
         }
     }

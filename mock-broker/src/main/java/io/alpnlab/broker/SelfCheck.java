@@ -1,6 +1,6 @@
 package io.alpnlab.broker;
 
-import io.alpnlab.certs.Pem;
+import io.alpnlab.certs.PemTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -14,17 +14,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * One device connection against a running broker, as a device makes it: TLS 1.3 with SNI and the
@@ -40,7 +33,8 @@ final class SelfCheck {
 
     /** Returns what went wrong, in a line, or null when the device was connected and accepted. */
     static String connect(MockBroker broker, BrokerPki files, String endpoint) {
-        try (SSLSocket socket = (SSLSocket) context(files).getSocketFactory().createSocket(InetAddress.getLoopbackAddress(),
+        try (SSLSocket socket = (SSLSocket) PemTls.context(files.deviceKey(), files.deviceCertificate(),
+                files.trustBundle()).getSocketFactory().createSocket(InetAddress.getLoopbackAddress(),
                 broker.port(ListenerRole.MQTT_8883))) {
             socket.setSoTimeout(10_000);
             SSLParameters parameters = socket.getSSLParameters();
@@ -53,29 +47,9 @@ final class SelfCheck {
             out.write(encode());
             out.flush();
             return connack(socket.getInputStream());
-        } catch (IOException | GeneralSecurityException e) {
+        } catch (IOException | RuntimeException e) {
             return "the device connection failed: " + e;
         }
-    }
-
-    private static SSLContext context(BrokerPki files) throws GeneralSecurityException, IOException {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("device", Pem.readPrivateKey(files.deviceKey()), new char[0],
-                Pem.readCertificates(files.deviceCertificate()).toArray(Certificate[]::new));
-        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keyManagers.init(keys, new char[0]);
-        KeyStore roots = KeyStore.getInstance("PKCS12");
-        roots.load(null, null);
-        int index = 0;
-        for (X509Certificate root : Pem.readCertificates(files.trustBundle())) {
-            roots.setCertificateEntry("root-" + index++, root);
-        }
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(roots);
-        SSLContext context = SSLContext.getInstance("TLSv1.3");
-        context.init(keyManagers.getKeyManagers(), trust.getTrustManagers(), null);
-        return context;
     }
 
     /** A CONNECT in MQTT's wire format, from Netty's codec. */

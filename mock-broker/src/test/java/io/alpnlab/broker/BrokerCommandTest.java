@@ -61,8 +61,8 @@ class BrokerCommandTest {
 
     /**
      * --self-check connects one device as a device does and exits 0; with the device's certificate
-     * revoked in the registry the same check exits 1 and says why. (The image builds its class archive
-     * with this run.)
+     * revoked in the registry (answered with CONNACK 5) the same check exits 1 and names the refusal.
+     * (The image builds its class archive with this run.)
      */
     @Test
     void self_check_passes_for_a_good_pki_and_fails_naming_the_refusal() throws Exception {
@@ -74,10 +74,11 @@ class BrokerCommandTest {
         String fingerprint = io.alpnlab.certs.Pem.sha256Fingerprint(
                 io.alpnlab.certs.Pem.readCertificates(pki.resolve("device.cert.pem")).get(0));
         Files.writeString(registry, "{\"devices\": [{\"fingerprint\": \"" + fingerprint + "\", \"status\": \"REVOKED\"}]}");
+        // Answered with CONNACK 5 rather than a close, so the check must read the CONNACK's code to fail.
         RealPeer.Result revoked = RealPeer.run(Duration.ofSeconds(60), java("--pki", pki.toString(), "--registry",
-                registry.toString(), "--self-check"));
+                registry.toString(), "--unauthorized-connect", "connack-5", "--self-check"));
         assertEquals(1, revoked.exitCode(), revoked.toString());
-        assertTrue(revoked.stdout().contains("self-check FAILED"), revoked.toString());
+        assertTrue(revoked.stdout().contains("self-check FAILED: CONNACK CONNECTION_REFUSED_NOT_AUTHORIZED"), revoked.toString());
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.alpnlab.conformance.reference;
 
-import io.alpnlab.certs.Pem;
+import io.alpnlab.certs.PemTls;
 import io.alpnlab.conformance.client.ClientReport;
 import io.alpnlab.conformance.client.ClientTask;
 import io.alpnlab.conformance.client.ClientUnderTest;
@@ -29,14 +29,10 @@ import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,13 +41,11 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -138,7 +132,7 @@ public final class ReferenceClient implements ClientUnderTest {
         SSLContext context;
         try {
             context = sslContext(task);
-        } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
+        } catch (GeneralSecurityException | RuntimeException e) {
             return ClientReport.failure("CREDENTIALS", e.getMessage(), log.toString(), elapsed(start));
         }
         Session session = null;
@@ -252,30 +246,11 @@ public final class ReferenceClient implements ClientUnderTest {
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
-    private SSLContext sslContext(ClientTask task) throws GeneralSecurityException, IOException {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        PrivateKey key = Pem.readPrivateKey(task.keyFile());
-        List<X509Certificate> chain = Pem.readCertificates(task.certFile());
-        keys.setKeyEntry("device", key, new char[0], chain.toArray(Certificate[]::new));
-        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance("PKIX");
-        keyManagers.init(keys, new char[0]);
-        TrustManager[] trust;
-        if (defects.trustAll()) {
-            trust = new TrustManager[] {new TrustEverything()};
-        } else {
-            KeyStore anchors = KeyStore.getInstance("PKCS12");
-            anchors.load(null, null);
-            int i = 0;
-            for (X509Certificate root : Pem.readCertificates(task.caFile())) {
-                anchors.setCertificateEntry("root-" + i++, root);
-            }
-            TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
-            trustManagers.init(anchors);
-            trust = trustManagers.getTrustManagers();
-        }
+    private SSLContext sslContext(ClientTask task) throws GeneralSecurityException {
+        TrustManager[] trust = defects.trustAll() ? new TrustManager[] {new TrustEverything()}
+                : PemTls.trustManagers(task.caFile());
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keyManagers.getKeyManagers(), trust, new SecureRandom());
+        context.init(PemTls.keyManagers(task.keyFile(), task.certFile()), trust, new SecureRandom());
         return context;
     }
 

@@ -1,19 +1,13 @@
 package io.alpnlab.reports.clients;
 
-import io.alpnlab.certs.Pem;
+import io.alpnlab.certs.PemTls;
 import io.alpnlab.conformance.client.ClientReport;
 import io.alpnlab.conformance.client.ClientTask;
 import io.alpnlab.conformance.client.ClientUnderTest;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -54,7 +48,7 @@ public final class PahoJavaClient implements ClientUnderTest {
         try {
             client = new MqttClient("ssl://" + task.serverName() + ":" + task.port(), task.clientId(), new MemoryPersistence());
             MqttConnectOptions options = new MqttConnectOptions();
-            options.setSocketFactory(sslContext(task).getSocketFactory());
+            options.setSocketFactory(PemTls.context(task.keyFile(), task.certFile(), task.caFile()).getSocketFactory());
             options.setHttpsHostnameVerificationEnabled(true);
             options.setCleanSession(task.cleanSession());
             options.setKeepAliveInterval(task.keepAliveSeconds());
@@ -95,26 +89,6 @@ public final class PahoJavaClient implements ClientUnderTest {
                 }
             }
         }
-    }
-
-    private static SSLContext sslContext(ClientTask task) throws Exception {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("device", Pem.readPrivateKey(task.keyFile()), new char[0],
-                Pem.readCertificates(task.certFile()).toArray(Certificate[]::new));
-        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance("PKIX");
-        keyManagers.init(keys, new char[0]);
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        int i = 0;
-        for (X509Certificate root : Pem.readCertificates(task.caFile())) {
-            trust.setCertificateEntry("root-" + i++, root);
-        }
-        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
-        trustManagers.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
-        return context;
     }
 
     private static Duration elapsed(long start) {
