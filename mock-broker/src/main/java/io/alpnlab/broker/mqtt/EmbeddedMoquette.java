@@ -44,7 +44,6 @@ public final class EmbeddedMoquette implements MqttBackend {
 
     private Server server;
     private final String password;
-    private final LocalAddress address;
     private final Channel acceptor;
     private final SessionReadiness readiness;
 
@@ -52,7 +51,6 @@ public final class EmbeddedMoquette implements MqttBackend {
         this.server = server;
         this.password = password;
         this.acceptor = acceptor;
-        this.address = (LocalAddress) acceptor.localAddress();
         this.readiness = readiness;
     }
 
@@ -113,7 +111,7 @@ public final class EmbeddedMoquette implements MqttBackend {
 
     @Override
     public LocalAddress address() {
-        return address;
+        return (LocalAddress) acceptor.localAddress();
     }
 
     @Override

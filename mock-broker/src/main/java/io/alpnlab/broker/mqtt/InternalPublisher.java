@@ -28,7 +28,7 @@ public final class InternalPublisher {
     private BackendLink connection;
     private boolean linkOpen;
     private boolean connected;
-    private boolean closing;
+    /** Set when close() waits for a CONNACK in flight; completed once the link is closed. */
     private CompletableFuture<Void> closedLink;
     private record Pending(Runnable send, CompletableFuture<Void> done) {
     }
@@ -83,7 +83,7 @@ public final class InternalPublisher {
             @Override
             public void fromBackend(MqttMessage message) {
                 try {
-                    if (message.fixedHeader().messageType() == MqttMessageType.CONNACK && closing) {
+                    if (message.fixedHeader().messageType() == MqttMessageType.CONNACK && closedLink != null) {
                         closeNow();
                     } else if (message.fixedHeader().messageType() == MqttMessageType.CONNACK) {
                         connected = true;
@@ -127,7 +127,6 @@ public final class InternalPublisher {
             if (connection == null) {
                 closed.complete(null);
             } else if (linkOpen && !connected) {
-                closing = true;
                 closedLink = closed;
                 loop.schedule(this::closeNow, 1, java.util.concurrent.TimeUnit.SECONDS);
             } else {
