@@ -332,11 +332,12 @@ public final class ConformanceEngine implements AutoCloseable {
         java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
         Thread thread = startClient(task, run);
         long deadline = System.nanoTime() + task.timeout().toNanos();
-        while (!run.isDone() && !broker.context().openConnectionHasSent(task.clientId(), "SUBACK")
+        String clientId = client.clientIdFor(task);
+        while (!run.isDone() && !broker.context().openConnectionHasSent(clientId, "SUBACK")
                 && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        if (!run.isDone() && broker.context().openConnectionHasSent(task.clientId(), "SUBACK")) {
+        if (!run.isDone() && broker.context().openConnectionHasSent(clientId, "SUBACK")) {
             ClientReport published = new ReferenceClient().run(new ClientTask(ClientTask.Action.PUBLISH, connectHost,
                     broker.port(ListenerRole.MQTT_8883), task.serverName(), List.of(), task.caFile(), task.certFile(),
                     task.keyFile(), HELPER_CLIENT_ID, 30, true, task.topic(), payload, 1, 0,
@@ -428,7 +429,7 @@ public final class ConformanceEngine implements AutoCloseable {
         }
         try {
             // A loaded machine can take seconds to see the first run's connection close; the session expires after that.
-            broker.expireSession(task.clientId()).get(20, java.util.concurrent.TimeUnit.SECONDS);
+            broker.expireSession(client.clientIdFor(task)).get(20, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             return ClientReport.failure("SUITE_HELPER", "the broker could not expire the session: " + e, first.output(),
                     first.elapsed());

@@ -49,6 +49,7 @@ public final class ConformanceResults {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("schemaVersion", SCHEMA_VERSION);
+        root.put("runId", engine.settings().runId());
         String suiteVersion = ConformanceResults.class.getPackage().getImplementationVersion();
         root.put("suiteVersion", suiteVersion == null ? "development" : suiteVersion);
         root.put("startedAt", startedAt.toString());

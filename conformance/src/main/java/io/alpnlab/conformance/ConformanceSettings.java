@@ -25,9 +25,10 @@ import java.util.stream.Collectors;
  * @param realTime run time-dependent cases in real time for clients that cannot scale
  * @param allowUnsupported whether "not supported" cases may pass the run
  * @param resultsDir where results.json and the per-case files go
+ * @param runId this run's identity, written into results.json so that the report step refuses another run's results
  */
 public record ConformanceSettings(String client, String target, List<String> include, List<String> exclude,
-        Duration caseTimeout, double timeScale, boolean realTime, boolean allowUnsupported, Path resultsDir) {
+        Duration caseTimeout, double timeScale, boolean realTime, boolean allowUnsupported, Path resultsDir, String runId) {
 
     public static final String PREFIX = "conformance.";
     public static final int DEFAULT_AGENT_PORT = 7883;
@@ -46,6 +47,9 @@ public record ConformanceSettings(String client, String target, List<String> inc
         KEYS.put("real-time", new String[] {"false", "run time-dependent cases in real time for clients that cannot scale"});
         KEYS.put("allow-unsupported", new String[] {"false", "let 'not supported' cases pass the run"});
         KEYS.put("results-dir", new String[] {"target/conformance", "where results.json and case files go"});
+        // Maven passes the build's start time to the suite and to the report step alike; a run started by hand gets a
+        // random one, which no report step can be given by mistake.
+        KEYS.put("run-id", new String[] {"", "this run's identity in results.json (default: a random one)"});
     }
 
     public static ConformanceSettings fromProperties(Map<String, String> properties) {
@@ -81,7 +85,17 @@ public record ConformanceSettings(String client, String target, List<String> inc
         }
         return new ConformanceSettings(client, target.isEmpty() ? null : target, list(values, "include"), list(values, "exclude"),
                 Duration.ofMillis(timeout), scale, bool(values, "real-time"), bool(values, "allow-unsupported"),
-                Path.of(values.getOrDefault("results-dir", KEYS.get("results-dir")[0])));
+                Path.of(values.getOrDefault("results-dir", KEYS.get("results-dir")[0])), runId(values.getOrDefault("run-id", "")));
+    }
+
+    private static String runId(String given) {
+        if (given.isEmpty()) {
+            return java.util.UUID.randomUUID().toString();
+        }
+        if (!given.matches("[A-Za-z0-9._:-]{1,64}")) {
+            throw new IllegalArgumentException(PREFIX + "run-id='" + given + "' must be 1 to 64 letters, digits or . _ : -");
+        }
+        return given;
     }
 
     /** Whether a case ID is selected by the include and exclude globs. */
@@ -112,6 +126,7 @@ public record ConformanceSettings(String client, String target, List<String> inc
         shown.put("real-time", Boolean.toString(realTime));
         shown.put("allow-unsupported", Boolean.toString(allowUnsupported));
         shown.put("results-dir", resultsDir.toString());
+        shown.put("run-id", runId);
         return shown;
     }
 

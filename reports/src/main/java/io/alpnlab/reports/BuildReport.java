@@ -14,15 +14,17 @@ public final class BuildReport {
     private BuildReport() {
     }
 
-    /** Arguments: results.json, the Allure results folder, the Allure home, the output folder. */
+    /** Arguments: results.json, the Allure results folder, the Allure home, the output folder, this run's ID. */
     public static void main(String[] args) {
-        if (args.length != 4) {
-            throw new IllegalArgumentException("usage: BuildReport <results.json> <allure-results> <allure-home> <out>");
+        if (args.length != 5) {
+            throw new IllegalArgumentException("usage: BuildReport <results.json> <allure-results> <allure-home> <out> <run-id>");
         }
         Path results = Path.of(args[0]);
         if (!Files.exists(results)) {
             throw new IllegalStateException(results + " does not exist: the conformance suite did not run (see its output above)");
         }
+        RunResults run = RunResults.read(results);
+        run.requireRun(args[4]);
         Report report = Report.generate(results, Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
         System.out.print(report.describe());
         System.out.flush();
@@ -30,5 +32,6 @@ public final class BuildReport {
         if (!failing.isEmpty()) {
             throw new IllegalStateException("required rules fail: " + String.join(", ", failing) + " (see the report above)");
         }
+        run.requireSupportedOrAllowed();
     }
 }

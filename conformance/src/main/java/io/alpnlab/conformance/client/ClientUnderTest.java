@@ -53,6 +53,14 @@ public interface ClientUnderTest extends AutoCloseable {
         return java.util.Map.of();
     }
 
+    /**
+     * The client ID the client uses for a task: the one it is given, unless it derives its own (a described program
+     * may say how); the suite waits for and expires sessions by it.
+     */
+    default String clientIdFor(ClientTask task) {
+        return task.clientId();
+    }
+
     /** Runs the task to its end and reports; must not throw for a client-side failure (report it). */
     ClientReport run(ClientTask task) throws InterruptedException;
 

@@ -3,8 +3,10 @@ package io.alpnlab.conformance.client;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -31,14 +33,24 @@ public interface CommandLauncher {
     /**
      * Runs the command to its end or the limit; {@code task} is the case's task (its files must be
      * reachable by the command), or null for a probe such as the version command.
+     *
+     * @param environment variables added to the suite's own environment
+     * @param directory the working directory (a program on this machine: the description's folder), or null for the
+     *     suite's own (a container: the image's)
      */
-    Execution run(List<String> command, ClientTask task, Duration limit) throws InterruptedException;
+    Execution run(List<String> command, Map<String, String> environment, Path directory, ClientTask task, Duration limit)
+            throws InterruptedException;
 
     /** Programs on this machine. */
-    CommandLauncher LOCAL = (command, task, limit) -> {
+    CommandLauncher LOCAL = (command, environment, directory, task, limit) -> {
         Process process;
         try {
-            process = new ProcessBuilder(command).start();
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().putAll(environment);
+            if (directory != null) {
+                builder.directory(directory.toFile());
+            }
+            process = builder.start();
         } catch (IOException e) {
             return Execution.notStarted("cannot start " + command.get(0) + ": " + e.getMessage());
         }

@@ -5,6 +5,7 @@ import com.github.dockerjava.api.command.WaitContainerResultCallback;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
@@ -29,12 +30,14 @@ final class ContainerLauncher implements CommandLauncher {
     }
 
     @Override
-    public Execution run(List<String> command, ClientTask task, Duration limit) throws InterruptedException {
+    public Execution run(List<String> command, Map<String, String> environment, Path directory, ClientTask task, Duration limit)
+            throws InterruptedException {
         if (!DockerClientFactory.instance().isDockerAvailable()) {
             return Execution.notStarted("no Docker daemon is reachable to run " + image);
         }
         try (GenericContainer<?> container = new GenericContainer<>(image)) {
-            container.withNetworkMode("host").withCommand(command.toArray(String[]::new))
+            // The program is in the image, so it runs in the image's working directory, not the description's folder.
+            container.withNetworkMode("host").withCommand(command.toArray(String[]::new)).withEnv(environment)
                     .withStartupCheckStrategy(new StartedOrExited());
             if (task != null) {
                 container.withExtraHost(task.serverName(), task.host());

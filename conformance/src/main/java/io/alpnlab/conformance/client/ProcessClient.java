@@ -2,6 +2,10 @@ package io.alpnlab.conformance.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -12,11 +16,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * A client that is a program (BoGo's shim contract): one command per action, with placeholders
  * for the task; exit 0 is success, 89 is "not supported" (the reason on stderr), anything else is a
- * failure whose error token comes from the error map. Described by a JSON file:
+ * failure whose error token comes from the error map. Described by a JSON file whose format (version
+ * {@value #FORMAT_VERSION}) is documented in {@code docs/CLIENT-DESCRIPTION.md} and checked against the JSON Schema
+ * {@code client-description.schema.json} next to the built-in descriptions: an unknown key is an error, as an unknown
+ * {@code -D} setting is.
  *
  * <pre>{@code
  * {"name": "mosquitto_pub", "versionCommand": ["mosquitto_pub", "--help"], "versionPattern": "mosquitto_pub version (\\S+)",
@@ -26,52 +34,71 @@ import java.util.regex.Pattern;
  *  "disabled": {"MQTT-KeepAlive-*": "exits right after publishing"}}
  * }</pre>
  *
- * Placeholders: {@code {host} {port} {server_name} {alpn} {ca_file} {cert_file} {key_file} {client_id}
- * {keep_alive} {clean} {topic} {payload} {qos} {expect} {timeout_s} {timeout_ms} {persistent_flag}}. An argument in square
- * brackets is optional: it is dropped when a placeholder in it is empty, else split on spaces;
- * {@code {name|default}} stands in the default for an empty value. A
- * {@code SUBSCRIBE_WAIT} command, if given, is used for subscriptions that wait for messages.
+ * Placeholders: {@link #PLACEHOLDERS}. An argument in square brackets is optional: it is dropped when a placeholder in
+ * it is empty, else split on spaces; {@code {name|default}} stands in the default for an empty value. A
+ * {@code SUBSCRIBE_WAIT} command, if given, is used for subscriptions that wait for messages. A program given as a
+ * relative path with a slash ({@code ./client}, {@code bin/client}) is found in the description's folder, and every
+ * command runs in that folder.
  */
 public final class ProcessClient extends IdentifiedClient {
 
     public static final int EXIT_NOT_SUPPORTED = 89;
+    /** The version of the description format this suite reads. */
+    public static final int FORMAT_VERSION = 1;
+    /** Every placeholder a command, an environment value or the client-ID template may use. */
+    public static final List<String> PLACEHOLDERS = List.of("host", "port", "server_name", "alpn", "ca_file", "cert_file",
+            "key_file", "client_id", "keep_alive", "clean", "topic", "payload", "qos", "expect", "timeout_s", "timeout_ms",
+            "persistent_flag", "time_scale");
     /** {@code {name}}, or {@code {name|default}} to stand in a default for an empty value. */
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-z_]+)(?:\\|([^}]*))?}");
+    private static final String SCHEMA_RESOURCE = "/io/alpnlab/conformance/clients/client-description.schema.json";
+    private static final JsonSchema SCHEMA = loadSchema();
 
     private final Map<String, List<String>> commands;
     private final Map<String, String> errorMap;
     private final DisabledCases disabled;
     private final String persistentFlag;
     private final CommandLauncher launcher;
+    private final Map<String, String> environment;
+    private final Path folder;
+    private final Pattern failurePattern;
+    private final String clientIdTemplate;
 
     ProcessClient(String name, String version, Map<String, List<String>> commands, Map<String, String> errorMap,
             DisabledCases disabled, String persistentFlag, CommandLauncher launcher) {
-        super(new Identity(name, version, false, Map.of()));
+        this(new Identity(name, version, false, Map.of()), commands, errorMap, disabled, persistentFlag, launcher, Map.of(), null,
+                null, "{client_id}");
+    }
+
+    private ProcessClient(Identity identity, Map<String, List<String>> commands, Map<String, String> errorMap,
+            DisabledCases disabled, String persistentFlag, CommandLauncher launcher, Map<String, String> environment, Path folder,
+            Pattern failurePattern, String clientIdTemplate) {
+        super(identity);
         this.launcher = launcher;
         this.commands = commands;
         this.errorMap = errorMap;
         this.disabled = disabled;
         this.persistentFlag = persistentFlag;
+        this.environment = environment;
+        this.folder = folder;
+        this.failurePattern = failurePattern;
+        this.clientIdTemplate = clientIdTemplate;
     }
 
     /** The descriptions that ship with the suite, usable as {@code process:<name>}. */
-    public static final java.util.List<String> BUILT_IN = java.util.List.of("mosquitto", "openssl-s_client");
+    public static final List<String> BUILT_IN = List.of("mosquitto", "openssl-s_client");
 
     /**
-     * Reads a client description: a built-in name ({@link #BUILT_IN}) or a JSON file. A missing field
-     * or a wrong type is an error naming the file and the field.
+     * Reads a client description: a built-in name ({@link #BUILT_IN}) or a JSON file. A missing field, a wrong type or an
+     * unknown key is an error naming the file and the field.
      */
     public static ProcessClient load(String nameOrPath) {
         if (BUILT_IN.contains(nameOrPath)) {
-            String resource = "/io/alpnlab/conformance/clients/" + nameOrPath + ".json";
-            try (InputStream in = ProcessClient.class.getResourceAsStream(resource)) {
-                return parse(new ObjectMapper().readTree(in), resource);
-            } catch (IOException e) {
-                throw new IllegalStateException("built-in client description " + resource + " unreadable", e);
-            }
+            return parse(builtInJson(nameOrPath), "/io/alpnlab/conformance/clients/" + nameOrPath + ".json", null,
+                    CommandLauncher.LOCAL);
         }
-        Path file = Path.of(nameOrPath);
-        return parse(readJson(file), file.toString());
+        Path file = Path.of(nameOrPath).toAbsolutePath().normalize();
+        return parse(readJson(file), file.toString(), file.getParent(), CommandLauncher.LOCAL);
     }
 
     /** The JSON of a built-in description, for tools that derive variants of it. */
@@ -86,9 +113,9 @@ public final class ProcessClient extends IdentifiedClient {
         }
     }
 
-    /** A description given as JSON; {@code source} names it in error messages. */
+    /** A description given as JSON; {@code source} names it in error messages; relative paths are the working directory's. */
     public static ProcessClient fromJson(JsonNode root, String source) {
-        return parse(root, source);
+        return parse(root, source, null, CommandLauncher.LOCAL);
     }
 
     /**
@@ -100,7 +127,8 @@ public final class ProcessClient extends IdentifiedClient {
         if (!root.path("image").isTextual() || root.path("image").asText().isBlank()) {
             throw new IllegalArgumentException(path + ": a container client needs \"image\" (the image to run its commands in)");
         }
-        return parse(root, path, new ContainerLauncher(root.get("image").asText()));
+        // The programs are in the image: nothing is looked up in the description's folder.
+        return parse(root, path, null, new ContainerLauncher(root.get("image").asText()));
     }
 
     private static JsonNode readJson(Path file) {
@@ -111,52 +139,102 @@ public final class ProcessClient extends IdentifiedClient {
         }
     }
 
-    private static ProcessClient parse(JsonNode root, String file) {
-        return parse(root, file, CommandLauncher.LOCAL);
+    private static JsonSchema loadSchema() {
+        try (InputStream in = ProcessClient.class.getResourceAsStream(SCHEMA_RESOURCE)) {
+            return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+        } catch (IOException e) {
+            throw new IllegalStateException(SCHEMA_RESOURCE + " unreadable", e);
+        }
     }
 
-    private static ProcessClient parse(JsonNode root, String file, CommandLauncher launcher) {
-        if (!root.path("name").isTextual() || !root.path("commands").isObject()) {
-            throw new IllegalArgumentException(file + ": needs \"name\" (text) and \"commands\" (object of argument arrays)");
+    /** What is wrong with a description, one line per problem (empty when nothing is). */
+    public static List<String> problems(JsonNode root) {
+        List<String> problems = new ArrayList<>();
+        SCHEMA.validate(root).stream().map(ValidationMessage::getMessage).sorted().forEach(problems::add);
+        if (!problems.isEmpty()) {
+            return problems;
         }
-        Map<String, List<String>> commands = new LinkedHashMap<>();
-        root.get("commands").fields().forEachRemaining(entry -> {
-            String action = entry.getKey();
-            if (!action.equals("SUBSCRIBE_WAIT")) {
+        root.get("commands").fields().forEachRemaining(entry -> unknownPlaceholders(entry.getValue(), "$.commands." + entry.getKey(), problems));
+        root.path("env").fields().forEachRemaining(entry -> unknownPlaceholders(entry.getValue(), "$.env." + entry.getKey(), problems));
+        unknownPlaceholders(root.path("clientId"), "$.clientId", problems);
+        for (String key : new String[] {"failurePattern", "versionPattern"}) {
+            if (root.has(key)) {
                 try {
-                    ClientTask.Action.valueOf(action);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(file + ": commands." + action + " is not an action (CONNECT, PUBLISH,"
-                            + " SUBSCRIBE, SUBSCRIBE_WAIT, STAY_CONNECTED)", e);
+                    Pattern.compile(root.get(key).asText());
+                } catch (PatternSyntaxException e) {
+                    problems.add("$." + key + ": not a regular expression (" + e.getDescription() + ")");
                 }
             }
-            commands.put(action, strings(entry.getValue(), file + ": commands." + action));
-        });
+        }
+        return problems;
+    }
+
+    private static void unknownPlaceholders(JsonNode texts, String where, List<String> problems) {
+        List<JsonNode> values = new ArrayList<>();
+        if (texts.isArray()) {
+            texts.forEach(values::add);
+        } else if (texts.isTextual()) {
+            values.add(texts);
+        }
+        for (JsonNode value : values) {
+            Matcher matcher = PLACEHOLDER.matcher(value.asText());
+            while (matcher.find()) {
+                if (!PLACEHOLDERS.contains(matcher.group(1))) {
+                    problems.add(where + ": unknown placeholder {" + matcher.group(1) + "}; known: " + PLACEHOLDERS);
+                }
+            }
+        }
+    }
+
+    private static ProcessClient parse(JsonNode root, String file, Path folder, CommandLauncher launcher) {
+        List<String> problems = problems(root);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(file + ": not a valid client description (format version " + FORMAT_VERSION
+                    + ", docs/CLIENT-DESCRIPTION.md):\n  " + String.join("\n  ", problems));
+        }
+        Map<String, List<String>> commands = new LinkedHashMap<>();
+        root.get("commands").fields().forEachRemaining(entry ->
+                commands.put(entry.getKey(), inFolder(strings(entry.getValue()), folder)));
         Map<String, String> errorMap = new LinkedHashMap<>();
         root.path("errorMap").fields().forEachRemaining(entry -> errorMap.put(entry.getKey(), entry.getValue().asText()));
         Map<String, String> disabled = new LinkedHashMap<>();
         root.path("disabled").fields().forEachRemaining(entry -> disabled.put(entry.getKey(), entry.getValue().asText()));
+        Map<String, String> environment = new LinkedHashMap<>();
+        root.path("env").fields().forEachRemaining(entry -> environment.put(entry.getKey(), entry.getValue().asText()));
         String version = "";
         if (root.has("versionCommand")) {
-            version = probeVersion(launcher, strings(root.get("versionCommand"), file + ": versionCommand"),
+            version = probeVersion(launcher, inFolder(strings(root.get("versionCommand")), folder), environment, folder,
                     Pattern.compile(root.path("versionPattern").asText("(\\S+)")));
         }
-        return new ProcessClient(root.get("name").asText(), version, commands, errorMap, new DisabledCases(disabled),
-                root.path("persistentFlag").asText(""), launcher);
+        // Multi-line: a client's error is a line among others, and "^Error:" should mean a line that starts so.
+        Pattern failurePattern = root.has("failurePattern") ? Pattern.compile(root.get("failurePattern").asText(), Pattern.MULTILINE)
+                : null;
+        Identity identity = new Identity(root.get("name").asText(), version, root.path("scalesTime").asBoolean(false), Map.of());
+        return new ProcessClient(identity, commands, errorMap, new DisabledCases(disabled), root.path("persistentFlag").asText(""),
+                launcher, Map.copyOf(environment), folder, failurePattern, root.path("clientId").asText("{client_id}"));
     }
 
-    private static List<String> strings(JsonNode node, String where) {
-        if (!node.isArray()) {
-            throw new IllegalArgumentException(where + " must be an array of strings");
-        }
+    private static List<String> strings(JsonNode node) {
         List<String> values = new ArrayList<>();
         node.forEach(value -> values.add(value.asText()));
         return values;
     }
 
-    private static String probeVersion(CommandLauncher launcher, List<String> command, Pattern pattern) {
+    /** A program given as a relative path with a slash is the description's folder's, as a shell script's would be. */
+    private static List<String> inFolder(List<String> command, Path folder) {
+        String program = command.get(0);
+        if (folder == null || !program.contains("/") || Path.of(program).isAbsolute()) {
+            return command;
+        }
+        List<String> resolved = new ArrayList<>(command);
+        resolved.set(0, folder.resolve(program).normalize().toString());
+        return resolved;
+    }
+
+    private static String probeVersion(CommandLauncher launcher, List<String> command, Map<String, String> environment,
+            Path folder, Pattern pattern) {
         try {
-            CommandLauncher.Execution probe = launcher.run(command, null, Duration.ofSeconds(30));
+            CommandLauncher.Execution probe = launcher.run(command, environment, folder, null, Duration.ofSeconds(30));
             Matcher matcher = pattern.matcher(probe.stdout() + probe.stderr());
             return matcher.find() ? matcher.group(1) : "";
         } catch (InterruptedException e) {
@@ -185,10 +263,13 @@ public final class ProcessClient extends IdentifiedClient {
         if (template == null) {
             return ClientReport.notSupported(name() + " has no command for " + task.action(), Duration.ZERO);
         }
-        List<String> command = expand(template, values(task));
+        Map<String, String> values = values(task);
+        List<String> command = expand(template, values);
+        Map<String, String> env = new LinkedHashMap<>();
+        environment.forEach((key, value) -> env.put(key, expandText(value, values)));
         long start = System.nanoTime();
         // A little grace over the task's own timeout: the program is asked to stop by then (timeout_s).
-        CommandLauncher.Execution execution = launcher.run(command, task, task.timeout().plusSeconds(3));
+        CommandLauncher.Execution execution = launcher.run(command, env, folder, task, task.timeout().plusSeconds(3));
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         if (execution.cannotStart() != null) {
             return ClientReport.failure("CANNOT_START", execution.cannotStart(), "", Duration.ZERO);
@@ -200,6 +281,12 @@ public final class ProcessClient extends IdentifiedClient {
             return ClientReport.failure("TIMEOUT", "still running after " + task.timeout().toMillis() + " ms", output, elapsed);
         }
         int exit = execution.exitCode();
+        Matcher printedFailure = failurePattern == null ? null : failurePattern.matcher(out + err);
+        if (exit == 0 && printedFailure != null && printedFailure.find()) {
+            // A client that prints its failure and exits 0 must not pass on its exit status.
+            return ClientReport.failure(token(out + err), "exit 0, but the output matches failurePattern: " + lineOf(out + err,
+                    printedFailure.start()), output, elapsed);
+        }
         if (exit == 0) {
             List<String> received = task.action() == ClientTask.Action.SUBSCRIBE
                     ? out.lines().filter(line -> !line.isBlank()).toList() : List.of();
@@ -218,6 +305,18 @@ public final class ProcessClient extends IdentifiedClient {
             }
         }
         return "FAILED";
+    }
+
+    private static String lineOf(String text, int index) {
+        int from = text.lastIndexOf('\n', Math.max(0, index - 1)) + 1;
+        int to = text.indexOf('\n', index);
+        return text.substring(from, to < 0 ? text.length() : to).strip();
+    }
+
+    /** The client ID the client actually uses for a task: the description's template, {client_id} unless it says otherwise. */
+    @Override
+    public String clientIdFor(ClientTask task) {
+        return expandText(clientIdTemplate, values(task));
     }
 
     private static String lastLine(String text) {
@@ -244,7 +343,14 @@ public final class ProcessClient extends IdentifiedClient {
         values.put("timeout_ms", Long.toString(task.timeout().toMillis()));
         values.put("clean", task.cleanSession() ? "1" : "0");
         values.put("persistent_flag", task.cleanSession() ? "" : persistentFlag);
+        values.put("time_scale", Double.toString(task.timeScale()));
         return values;
+    }
+
+    /** Substitutes the placeholders in one text (an environment value, the client-ID template). */
+    private static String expandText(String text, Map<String, String> values) {
+        List<String> expanded = expand(List.of(text), values);
+        return expanded.isEmpty() ? "" : expanded.get(0);
     }
 
     /** Substitutes placeholders; a bracketed argument disappears when one of its placeholders is empty. */

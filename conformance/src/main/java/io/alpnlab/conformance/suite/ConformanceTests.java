@@ -7,6 +7,7 @@ import io.alpnlab.conformance.ConformanceSettings;
 import io.alpnlab.conformance.cases.CaseTables;
 import io.alpnlab.conformance.cases.ConformanceCase;
 import io.alpnlab.conformance.client.Clients;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -70,9 +71,18 @@ public class ConformanceTests {
         for (int i = 0; i < cases.size(); i++) {
             ConformanceCase conformanceCase = cases.get(i);
             String position = String.format("[%2d/%d]", i + 1, cases.size());
-            tests.add(DynamicTest.dynamicTest(conformanceCase.id(), () -> runCase(position, conformanceCase)));
+            tests.add(DynamicTest.dynamicTest(conformanceCase.id(), caseSource(conformanceCase), () -> runCase(position, conformanceCase)));
         }
         return tests.stream();
+    }
+
+    /**
+     * A source of the case's own rather than the factory method's: CI test views read the failsafe XML, whose
+     * reporter names a test by joining the display names of every method source above it ("Cases TLS-SNI-Present");
+     * with a source that is not a method, the test is named by its case ID alone.
+     */
+    private static URI caseSource(ConformanceCase conformanceCase) {
+        return URI.create("alpnlab:case:" + conformanceCase.id());
     }
 
     private static void runCase(String position, ConformanceCase conformanceCase) throws InterruptedException {
@@ -97,9 +107,13 @@ public class ConformanceTests {
         }
     }
 
-    /** The failure text: rule, want, got, and what the developer can do. */
+    /**
+     * The failure text: the rule, the verdict and its reason on the first line (the line a CI test view shows), then
+     * the rule's statement, want, got, and what the developer can do.
+     */
     static String describeFailure(CaseResult result) {
-        return result.rule().id() + " (" + result.rule().statement() + ")\n"
+        return result.rule().id() + " " + result.verdict() + ": " + result.observed().lines().findFirst().orElse("") + "\n"
+                + "rule: " + result.rule().statement() + "\n"
                 + "want: " + result.expected() + "\n"
                 + "got:  " + result.observed() + "\n"
                 + "hint: " + result.hint()
