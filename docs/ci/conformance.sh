@@ -10,9 +10,16 @@ cd "$ALPNLAB"
 endpoint=alpnlab-ats.iot.eu-west-1.alpnlab.test
 getent hosts "$endpoint" >/dev/null || { echo "add '127.0.0.1 $endpoint' to /etc/hosts first" >&2; exit 2; }
 
+# Allure draws its trend from the previous report's history: restore it where this run's report is written.
+report=reports/target/conformance-report
+if [ -n "${BASELINE:-}" ] && [ -d "$(dirname "$BASELINE")/allure-report/history" ]; then
+  mkdir -p "$report/allure-report"
+  rm -rf "$report/allure-report/history"
+  cp -r "$(dirname "$BASELINE")/allure-report/history" "$report/allure-report/history"
+fi
+
 status=0
 mvn -B verify -Pconformance -Dconformance.client="process:$CLIENT_DESCRIPTION" -Dconformance.allow-unsupported=true || status=1
-report=reports/target/conformance-report
 echo "report: $report (conformance-matrix.md, conformance-matrix.html, allure-report/index.html)"
 
 if [ -n "${BASELINE:-}" ] && [ -f "$report/conformance-matrix.json" ]; then

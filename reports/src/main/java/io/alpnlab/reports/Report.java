@@ -1,7 +1,9 @@
 package io.alpnlab.reports;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -21,9 +23,29 @@ public record Report(Matrix matrix, List<Path> matrixFiles, Path allureIndex) {
             if (allureHome == null) {
                 throw new IllegalArgumentException("--allure-results needs --allure-home (the unpacked Allure command line)");
             }
-            index = AllureReport.generate(allureHome, allureResults, out.resolve("allure-report"));
+            // The previous report in the same place (or one a CI job restored there) carries the history the trend is drawn from.
+            Path allureOut = out.resolve("allure-report");
+            index = AllureReport.generate(allureHome, allureResults, allureOut, environment(matrix), allureOut.resolve("history"));
         }
         return new Report(matrix, files, index);
+    }
+
+    /** The Allure report's environment section: who was judged, by which suite, against which broker profile and switches. */
+    static Map<String, String> environment(Matrix matrix) {
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("Client", matrix.client());
+        environment.put("Client version", matrix.clientVersion().isEmpty() ? "(not reported)" : matrix.clientVersion());
+        environment.put("Suite version", matrix.suiteVersion());
+        // Allure shows the first five rows and folds the rest: who, which suite, and against what come first.
+        environment.put("Broker profile", matrix.broker().getOrDefault("profile", ""));
+        environment.put("Time scale", matrix.broker().getOrDefault("timeScale", ""));
+        matrix.clientConfiguration().forEach((key, value) -> environment.put("Client " + key, value));
+        matrix.broker().forEach((key, value) -> {
+            if (!key.equals("profile") && !key.equals("timeScale")) {
+                environment.put("Broker " + key, value);
+            }
+        });
+        return environment;
     }
 
     public List<String> failingRequired(Set<String> optional) {
