@@ -3,15 +3,17 @@ package io.alpnlab.conformance;
 import io.alpnlab.broker.observe.ConnectionRecord;
 import io.alpnlab.broker.rules.Rule;
 import io.alpnlab.conformance.client.ClientReport;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 /**
  * How the client fared on one case, with everything a report shows: the rule, what was expected and
- * observed, a hint, the client's report and the broker's records.
+ * observed, a hint, the client's report and the broker's records, and the evidence files written for it (a capture and
+ * a key log per connection of a failing case).
  */
 public record CaseResult(String caseId, Rule rule, Verdict verdict, String expected, String observed, String hint, String reason,
-        String assumption, ClientReport report, List<ConnectionRecord> records, Duration duration) {
+        String assumption, ClientReport report, List<ConnectionRecord> records, Duration duration, List<Path> evidence) {
 
     /** A case's verdict. Only FAIL, and NOT_SUPPORTED unless allowed, fail a run. */
     public enum Verdict {
@@ -34,9 +36,15 @@ public record CaseResult(String caseId, Rule rule, Verdict verdict, String expec
 
     public CaseResult {
         records = records == null ? List.of() : List.copyOf(records);
+        evidence = evidence == null ? List.of() : List.copyOf(evidence);
+    }
+
+    /** The same result with the files written as its evidence. */
+    public CaseResult withEvidence(List<Path> files) {
+        return new CaseResult(caseId, rule, verdict, expected, observed, hint, reason, assumption, report, records, duration, files);
     }
 
     static CaseResult skipped(String caseId, Rule rule, Verdict verdict, String reason) {
-        return new CaseResult(caseId, rule, verdict, "", "", "", reason, "", null, List.of(), Duration.ZERO);
+        return new CaseResult(caseId, rule, verdict, "", "", "", reason, "", null, List.of(), Duration.ZERO, List.of());
     }
 }

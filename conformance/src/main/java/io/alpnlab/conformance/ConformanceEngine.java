@@ -24,6 +24,8 @@ import io.alpnlab.conformance.client.Clients;
 import io.alpnlab.conformance.client.DisabledCases;
 import io.alpnlab.conformance.client.PassiveClient;
 import io.alpnlab.conformance.reference.ReferenceClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,6 +92,9 @@ public final class ConformanceEngine implements AutoCloseable {
     public static ConformanceEngine start(ConformanceSettings settings, Map<String, String> brokerProperties,
             java.util.function.Supplier<Clients.Selected> clientFactory) {
         Map<String, String> properties = withSuiteDefaults(brokerProperties);
+        if (settings.capture() == ConformanceSettings.Capture.OFF) {
+            properties.put(BrokerSettings.PREFIX + "capture", "off");
+        }
         if (settings.target() != null && !properties.containsKey(BrokerSettings.PREFIX + "bind")) {
             // A device on the network must reach the broker: listen on the interface that routes to it.
             properties.put(BrokerSettings.PREFIX + "bind", routeTo(settings.target()).getHostAddress());
@@ -150,6 +155,8 @@ public final class ConformanceEngine implements AutoCloseable {
             merged.put(BrokerSettings.PREFIX + "port." + role.roleName(), "0");
         }
         merged.put(BrokerSettings.PREFIX + "control-port", "-1");
+        // The evidence of a failing case: every connection kept with its secrets (test sessions of the test PKI).
+        merged.put(BrokerSettings.PREFIX + "capture", "on");
         merged.putAll(properties);
         return merged;
     }
@@ -279,9 +286,42 @@ public final class ConformanceEngine implements AutoCloseable {
         Duration duration = Duration.ofNanos(System.nanoTime() - started);
         if (report.outcome() == ClientReport.Outcome.NOT_SUPPORTED) {
             return new CaseResult(conformanceCase.id(), conformanceCase.rule(), Verdict.NOT_SUPPORTED, "", "", conformanceCase.hint(),
-                    report.message(), conformanceCase.assumption(), report, records, duration);
+                    report.message(), conformanceCase.assumption(), report, records, duration, List.of());
         }
-        return judge(conformanceCase, task, report, records, duration);
+        return keepEvidence(judge(conformanceCase, task, report, records, duration));
+    }
+
+    /**
+     * Writes each connection of the case as a pcapng capture and its TLS secrets as a key log, under
+     * {@code <results-dir>/captures/<case>/}: for a case that failed or was blocked, or for every case with
+     * {@code conformance.capture=all}. Wireshark (or tshark -o tls.keylog_file:...) opens the pair decrypted.
+     */
+    private CaseResult keepEvidence(CaseResult result) {
+        boolean failed = result.verdict() == Verdict.FAIL || result.verdict() == Verdict.BLOCKED;
+        if (settings.capture() == ConformanceSettings.Capture.OFF || !(failed || settings.capture() == ConformanceSettings.Capture.ALL)) {
+            return result;
+        }
+        Path folder = settings.resultsDir().resolve("captures").resolve(result.caseId());
+        List<Path> files = new ArrayList<>();
+        try {
+            for (ConnectionRecord record : result.records()) {
+                java.util.Optional<io.alpnlab.broker.capture.ConnectionCapture> capture = broker.context().capture(record.id());
+                if (capture.isEmpty()) {
+                    continue;
+                }
+                Files.createDirectories(folder);
+                Path pcapng = folder.resolve("connection-" + record.id() + ".pcapng");
+                capture.get().writePcapng(pcapng);
+                files.add(pcapng);
+                Path keys = folder.resolve("connection-" + record.id() + ".keys");
+                if (capture.get().writeKeyLog(keys)) {
+                    files.add(keys);
+                }
+            }
+        } catch (java.io.IOException e) {
+            LOG.warn("could not write the captures of {} into {}: {}", result.caseId(), folder, e.toString());
+        }
+        return result.withEvidence(files);
     }
 
     private void prepareBroker(ConformanceCase conformanceCase) {
@@ -533,7 +573,8 @@ public final class ConformanceEngine implements AutoCloseable {
                     + " could not be judged): " + seen;
         }
         return new CaseResult(conformanceCase.id(), conformanceCase.rule(), verdict, expected, seen, hint,
-                verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration);
+                verdict == Verdict.NOT_APPLICABLE ? broker.observed() : "", conformanceCase.assumption(), report, records, duration,
+                List.of());
     }
 
     /** The rules of AWS's per-client quotas, which any case's connections can break on the way. */

@@ -81,6 +81,11 @@ public final class ConformanceResults {
             entry.put("reason", result.reason());
             entry.put("assumption", result.assumption());
             entry.put("durationMs", result.duration().toMillis());
+            if (!result.evidence().isEmpty()) {
+                // Relative to results.json, so the folder can be moved or published whole.
+                ArrayNode evidence = entry.putArray("evidence");
+                result.evidence().forEach(file -> evidence.add(folder.toAbsolutePath().relativize(file.toAbsolutePath()).toString()));
+            }
             if (result.report() != null) {
                 entry.put("clientOutcome", result.report().outcome().name());
                 entry.put("errorToken", result.report().errorToken());

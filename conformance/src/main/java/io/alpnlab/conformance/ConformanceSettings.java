@@ -26,9 +26,14 @@ import java.util.stream.Collectors;
  * @param allowUnsupported whether "not supported" cases may pass the run
  * @param resultsDir where results.json and the per-case files go
  * @param runId this run's identity, written into results.json so that the report step refuses another run's results
+ * @param capture which cases get a pcapng capture and key log per connection
  */
 public record ConformanceSettings(String client, String target, List<String> include, List<String> exclude,
-        Duration caseTimeout, double timeScale, boolean realTime, boolean allowUnsupported, Path resultsDir, String runId) {
+        Duration caseTimeout, double timeScale, boolean realTime, boolean allowUnsupported, Path resultsDir, String runId,
+        Capture capture) {
+
+    /** Which cases' connections are written as captures with their TLS secrets. */
+    public enum Capture { FAILING, ALL, OFF }
 
     public static final String PREFIX = "conformance.";
     public static final int DEFAULT_AGENT_PORT = 7883;
@@ -50,6 +55,8 @@ public record ConformanceSettings(String client, String target, List<String> inc
         // Maven passes the build's start time to the suite and to the report step alike; a run started by hand gets a
         // random one, which no report step can be given by mistake.
         KEYS.put("run-id", new String[] {"", "this run's identity in results.json (default: a random one)"});
+        KEYS.put("capture", new String[] {"failing", "pcapng capture and TLS key log of each connection: failing (cases that"
+                + " fail or are blocked), all, or off"});
     }
 
     public static ConformanceSettings fromProperties(Map<String, String> properties) {
@@ -85,7 +92,16 @@ public record ConformanceSettings(String client, String target, List<String> inc
         }
         return new ConformanceSettings(client, target.isEmpty() ? null : target, list(values, "include"), list(values, "exclude"),
                 Duration.ofMillis(timeout), scale, bool(values, "real-time"), bool(values, "allow-unsupported"),
-                Path.of(values.getOrDefault("results-dir", KEYS.get("results-dir")[0])), runId(values.getOrDefault("run-id", "")));
+                Path.of(values.getOrDefault("results-dir", KEYS.get("results-dir")[0])), runId(values.getOrDefault("run-id", "")),
+                capture(values.getOrDefault("capture", KEYS.get("capture")[0])));
+    }
+
+    private static Capture capture(String given) {
+        try {
+            return Capture.valueOf(given.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(PREFIX + "capture='" + given + "' must be failing, all or off", e);
+        }
     }
 
     private static String runId(String given) {
@@ -127,6 +143,7 @@ public record ConformanceSettings(String client, String target, List<String> inc
         shown.put("allow-unsupported", Boolean.toString(allowUnsupported));
         shown.put("results-dir", resultsDir.toString());
         shown.put("run-id", runId);
+        shown.put("capture", capture.name().toLowerCase(java.util.Locale.ROOT));
         return shown;
     }
 

@@ -1,11 +1,13 @@
 package io.alpnlab.broker;
 
+import io.alpnlab.broker.capture.ConnectionCapture;
 import io.alpnlab.broker.observe.ConnectionObservation;
 import io.alpnlab.broker.observe.ConnectionRecorder;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceRegistry;
 import io.alpnlab.broker.tls.ServerCredentials;
 import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -30,6 +32,9 @@ public final class BrokerContext {
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, ConnectionObservation> open = new ConcurrentHashMap<>();
     private final Map<Long, Channel> channels = new ConcurrentHashMap<>();
+    /** Captures of the latest connections by ID, while capture is on (null when off); the oldest go first. */
+    private volatile Map<Long, ConnectionCapture> captures;
+    private static final int CAPTURES_KEPT = 1024;
 
     /**
      * Time settings. {@code scale} multiplies every MQTT protocol time (keep-alive enforcement,
@@ -73,6 +78,33 @@ public final class BrokerContext {
 
     public Profile profile() {
         return profile;
+    }
+
+    /** From now on every accepted connection is captured (broker.capture=on). */
+    public void captureConnections() {
+        captures = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, ConnectionCapture> eldest) {
+                return size() > CAPTURES_KEPT;
+            }
+        });
+    }
+
+    /** A new connection's capture, kept under its ID; null when capture is off. */
+    public ConnectionCapture startCapture(long connectionId, InetSocketAddress client, InetSocketAddress server) {
+        Map<Long, ConnectionCapture> kept = captures;
+        if (kept == null) {
+            return null;
+        }
+        ConnectionCapture capture = new ConnectionCapture(client, server);
+        kept.put(connectionId, capture);
+        return capture;
+    }
+
+    /** The capture of a connection, if capture was on and it is among the latest {@value #CAPTURES_KEPT}. */
+    public java.util.Optional<ConnectionCapture> capture(long connectionId) {
+        Map<Long, ConnectionCapture> kept = captures;
+        return kept == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(kept.get(connectionId));
     }
 
     public void setProfile(Profile value) {

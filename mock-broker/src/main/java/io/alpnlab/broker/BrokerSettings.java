@@ -39,10 +39,11 @@ import org.bouncycastle.util.IPAddress;
  * @param sessionExpiry default persistent-session expiry
  * @param pkiDir where the test PKI is kept (generated on first use)
  * @param registry registry file or folder, or null to register the generated device certificates
+ * @param capture whether every connection is captured with its TLS secrets (for the suite's evidence; test sessions only)
  */
 public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<ListenerRole, Integer> ports, Profile profile,
         Misbehaviours misbehaviours, String upstream, Path eventLog, int controlPort, InetAddress controlBind,
-        BrokerContext.Timing timing, Duration sessionExpiry, Path pkiDir, Path registry) {
+        BrokerContext.Timing timing, Duration sessionExpiry, Path pkiDir, Path registry, boolean capture) {
 
     public static final String PREFIX = "broker.";
 
@@ -86,6 +87,8 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
                 "persistent session expiry when the client does not say"});
         keys.put("pki-dir", new String[] {"alpnlab-pki", "test PKI folder, generated on first use and reused"});
         keys.put("registry", new String[] {"", "registry file or folder (default: the generated device certificates, ACTIVE)"});
+        keys.put("capture", new String[] {"off", "on: keep each connection's bytes and TLS secrets in memory, for a pcapng"
+                + " capture and a key log (the suite's evidence); for the mock's test sessions only"});
         return keys;
     }
 
@@ -126,7 +129,15 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
                 upstream.isEmpty() ? null : upstream, eventLog.isEmpty() ? null : Path.of(eventLog),
                 reader.integer("control-port", -1, 65535), reader.parse("control-bind", BrokerSettings::ipLiteral), timing,
                 Duration.ofSeconds(reader.integer("session-expiry-s", 0, (int) MqttPolicy.MAX_SESSION_EXPIRY.toSeconds())),
-                Path.of(reader.text("pki-dir")), registry.isEmpty() ? null : Path.of(registry));
+                Path.of(reader.text("pki-dir")), registry.isEmpty() ? null : Path.of(registry), onOff(reader.text("capture")));
+    }
+
+    private static boolean onOff(String value) {
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException(PREFIX + "capture='" + value + "' must be on or off");
+        };
     }
 
     /** The effective values, for the one start-up log line. */
@@ -139,6 +150,9 @@ public record BrokerSettings(List<String> endpoints, InetAddress bind, Map<Liste
         shown.put("misbehave", String.join(",", misbehaviours.describe()));
         shown.put("upstream", upstream == null ? "(embedded Moquette)" : upstream);
         shown.put("time-scale", Double.toString(timing.scale()));
+        if (capture) {
+            shown.put("capture", "on");
+        }
         if (!controlBind.isLoopbackAddress()) {
             shown.put("control-bind", controlBind.getHostAddress());
         }

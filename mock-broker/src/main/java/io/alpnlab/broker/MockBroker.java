@@ -158,6 +158,7 @@ public final class MockBroker implements AutoCloseable {
         private DeviceRegistry registry = new DeviceRegistry();
         private MisbehaviourPlan plan = new MisbehaviourPlan();
         private int threads = 2;
+        private boolean capture;
         private MqttBackend backend;
         private Duration defaultSessionExpiry = MqttPolicy.DEFAULT_SESSION_EXPIRY;
         private int controlPort = -1;
@@ -222,6 +223,12 @@ public final class MockBroker implements AutoCloseable {
             return this;
         }
 
+        /** Keep every connection's bytes and TLS secrets, for pcapng captures and key logs (test sessions only). */
+        public Builder capture(boolean value) {
+            capture = value;
+            return this;
+        }
+
         public Builder threads(int value) {
             threads = value;
             return this;
@@ -256,6 +263,7 @@ public final class MockBroker implements AutoCloseable {
             controlPort(settings.controlPort());
             controlBind(settings.controlBind());
             controlTokenFile = settings.pkiDir().resolve("control-token");
+            capture(settings.capture());
             plan.setDefaults(settings.misbehaviours());
             if (settings.upstream() != null) {
                 backend(ExternalBroker.parse(settings.upstream()));
@@ -300,6 +308,9 @@ public final class MockBroker implements AutoCloseable {
             issuer.start();
             BrokerContext context = new BrokerContext(effectiveProfile, plan, registry, credentials,
                     new ConnectionRecorder(eventLog), clock, timing);
+            if (capture) {
+                context.captureConnections();
+            }
             MockBroker broker = new MockBroker(context, new NioEventLoopGroup(threads));
             try {
                 MqttBackend effectiveBackend = backend != null ? backend : EmbeddedMoquette.start(broker.group);

@@ -132,7 +132,7 @@ public final class AllureReport {
         return escaped.toString();
     }
 
-    private static void copyFolder(Path from, Path to) throws IOException {
+    static void copyFolder(Path from, Path to) throws IOException {
         try (Stream<Path> files = Files.walk(from)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 Path target = to.resolve(from.relativize(file).toString());

@@ -1,5 +1,8 @@
 package io.alpnlab.reports;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +21,15 @@ public record Report(Matrix matrix, List<Path> matrixFiles, Path allureIndex) {
     public static Report generate(Path results, Path allureResults, Path allureHome, Path out) {
         Matrix matrix = MatrixBuilder.fromResults(results);
         List<Path> files = MatrixWriter.write(matrix, out);
+        // The failing cases' captures and key logs, beside the matrix (results.json names them relative to its folder).
+        Path captures = results.toAbsolutePath().getParent().resolve("captures");
+        if (Files.isDirectory(captures)) {
+            try {
+                AllureReport.copyFolder(captures, out.resolve("captures"));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot copy the captures of " + captures + " into " + out, e);
+            }
+        }
         Path index = null;
         if (allureResults != null) {
             if (allureHome == null) {

@@ -8,6 +8,10 @@ import io.alpnlab.conformance.cases.ConformanceCase;
 import io.alpnlab.conformance.client.ClientReport;
 import io.qameta.allure.Allure;
 import io.qameta.allure.model.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -75,6 +79,16 @@ final class AllureCase {
                             .append('\n');
                 }
                 Allure.addAttachment("broker log", "text/plain", log.toString(), ".txt");
+            }
+            // The failing case's connections as Wireshark opens them: the capture and the key log that decrypts it.
+            for (Path file : result.evidence()) {
+                String name = file.getFileName().toString();
+                boolean capture = name.endsWith(".pcapng");
+                try (InputStream in = Files.newInputStream(file)) {
+                    Allure.addAttachment(name, capture ? "application/x-pcapng" : "text/plain", in, capture ? ".pcapng" : ".keys");
+                } catch (IOException e) {
+                    Allure.addAttachment(name + " (unreadable)", "text/plain", e.toString(), ".txt");
+                }
             }
             if (observed == Status.FAILED) {
                 throw new AssertionError("want: " + result.expected() + "\ngot:  " + result.observed());

@@ -1,5 +1,6 @@
 package io.alpnlab.broker.tls;
 
+import io.alpnlab.broker.capture.KeyLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelDuplexHandler;
@@ -57,11 +58,14 @@ public final class BcTlsHandler extends ChannelDuplexHandler {
             return;
         }
         try {
-            if (buffer.hasArray()) {
-                protocol.offerInput(buffer.array(), buffer.arrayOffset() + buffer.readerIndex(), buffer.readableBytes());
-            } else {
-                protocol.offerInput(ByteBufUtil.getBytes(buffer));
-            }
+            // The handshake's key schedule runs inside offerInput: a captured connection's secrets are logged there.
+            KeyLog.during(connection.keyLog, () -> {
+                if (buffer.hasArray()) {
+                    protocol.offerInput(buffer.array(), buffer.arrayOffset() + buffer.readerIndex(), buffer.readableBytes());
+                } else {
+                    protocol.offerInput(ByteBufUtil.getBytes(buffer));
+                }
+            });
         } catch (IOException e) {
             onTlsFailure(ctx, e);
             return;

@@ -1,6 +1,7 @@
 package io.alpnlab.broker.tls;
 
 import io.alpnlab.broker.ListenerRole;
+import io.alpnlab.broker.capture.KeyLog;
 import io.alpnlab.broker.observe.ConnectionObservation;
 import io.alpnlab.broker.policy.CertificateDecision;
 import io.alpnlab.broker.policy.ClientHelloFacts;
@@ -37,6 +38,8 @@ final class TlsConnection {
     /** True once BC parsed the ClientHello: before that it sends no record at all, not even an alert. */
     boolean clientHelloAccepted;
     boolean handshakeComplete;
+    /** Where this connection's TLS secrets go when it is captured (a test session), else null. */
+    KeyLog keyLog;
 
     TlsConnection(ListenerRole role, Profile profile, Misbehaviours misbehaviours, ConnectionObservation observation,
             DeviceRegistry registry, ServerCredentials credentials, Clock clock) {

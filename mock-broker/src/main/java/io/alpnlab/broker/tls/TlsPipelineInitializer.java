@@ -3,6 +3,9 @@ package io.alpnlab.broker.tls;
 import io.alpnlab.broker.BrokerContext;
 import io.alpnlab.broker.ListenerRole;
 import io.alpnlab.broker.app.ApplicationDispatcher;
+import io.alpnlab.broker.capture.CaptureHandler;
+import io.alpnlab.broker.capture.ConnectionCapture;
+import io.alpnlab.broker.capture.KeyLog;
 import io.alpnlab.broker.observe.ConnectionObservation;
 import io.alpnlab.broker.policy.Misbehaviours;
 import io.netty.channel.ChannelHandler;
@@ -42,7 +45,13 @@ public final class TlsPipelineInitializer extends ChannelInitializer<SocketChann
                 remote.getAddress().getHostAddress() + ":" + remote.getPort(), channel.localAddress().getPort(), broker.clock());
         observation.plan(null, null, misbehaviours.describe());
         broker.opened(observation, channel);
-        addFrontDoor(channel.pipeline(), broker, role, observation, misbehaviours, new ApplicationDispatcher(broker, mqtt, https));
+        ConnectionCapture capture = broker.startCapture(observation.id(), remote, channel.localAddress());
+        if (capture != null) {
+            // Socket-most: it sees the bytes as they arrive and as they leave, after every record misbehaviour.
+            channel.pipeline().addLast(CaptureHandler.NAME, new CaptureHandler(capture));
+        }
+        addFrontDoor(channel.pipeline(), broker, role, observation, misbehaviours, new ApplicationDispatcher(broker, mqtt, https),
+                capture == null ? null : capture.keyLog());
     }
 
     /**
@@ -51,8 +60,14 @@ public final class TlsPipelineInitializer extends ChannelInitializer<SocketChann
      */
     public static void addFrontDoor(ChannelPipeline pipeline, BrokerContext broker, ListenerRole role,
             ConnectionObservation observation, Misbehaviours misbehaviours, ChannelHandler application) {
+        addFrontDoor(pipeline, broker, role, observation, misbehaviours, application, null);
+    }
+
+    private static void addFrontDoor(ChannelPipeline pipeline, BrokerContext broker, ListenerRole role,
+            ConnectionObservation observation, Misbehaviours misbehaviours, ChannelHandler application, KeyLog keyLog) {
         TlsConnection connection = new TlsConnection(role, broker.profile(), misbehaviours, observation, broker.registry(),
                 broker.credentials(), broker.clock());
+        connection.keyLog = keyLog;
         pipeline.addLast(TlsRecordMeter.NAME, new TlsRecordMeter(observation));
         if (MisbehavingRecordWriter.needed(misbehaviours)) {
             pipeline.addLast(MisbehavingRecordWriter.NAME, new MisbehavingRecordWriter(misbehaviours));
