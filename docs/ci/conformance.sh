@@ -19,7 +19,8 @@ if [ -n "${BASELINE:-}" ] && [ -d "$(dirname "$BASELINE")/allure-report/history"
 fi
 
 status=0
-mvn -B verify -Pconformance -Dconformance.client="process:$CLIENT_DESCRIPTION" -Dconformance.allow-unsupported=true || status=1
+mvn -B verify -Pconformance -Dconformance.client="process:$CLIENT_DESCRIPTION" -Dconformance.allow-unsupported=true \
+  ${BASELINE:+-Dalpnlab.baseline="$BASELINE"} || status=1
 echo "report: $report (conformance-matrix.md, conformance-matrix.html, allure-report/index.html)"
 
 if [ -n "${BASELINE:-}" ] && [ -f "$report/conformance-matrix.json" ]; then

@@ -14,10 +14,15 @@ public final class BuildReport {
     private BuildReport() {
     }
 
-    /** Arguments: results.json, the Allure results folder, the Allure home, the output folder, this run's ID. */
+    /**
+     * Arguments: results.json, the Allure results folder, the Allure home, the output folder, this run's ID, and the base
+     * run's conformance-matrix.json or an empty argument.
+     */
     public static void main(String[] args) {
-        if (args.length != 5) {
-            throw new IllegalArgumentException("usage: BuildReport <results.json> <allure-results> <allure-home> <out> <run-id>");
+        // Maven drops an empty <argument>: without a base the sixth is simply absent.
+        if (args.length != 5 && args.length != 6) {
+            throw new IllegalArgumentException("usage: BuildReport <results.json> <allure-results> <allure-home> <out> <run-id>"
+                    + " <base conformance-matrix.json, or empty>");
         }
         Path results = Path.of(args[0]);
         if (!Files.exists(results)) {
@@ -25,7 +30,11 @@ public final class BuildReport {
         }
         RunResults run = RunResults.read(results);
         run.requireRun(args[4]);
-        Report report = Report.generate(results, Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
+        Path base = args.length < 6 || args[5].isBlank() ? null : Path.of(args[5]);
+        if (base != null && !Files.isRegularFile(base)) {
+            throw new IllegalArgumentException("alpnlab.baseline=" + base + ": no such base matrix (a conformance-matrix.json)");
+        }
+        Report report = Report.generate(results, Path.of(args[1]), Path.of(args[2]), Path.of(args[3]), base);
         System.out.print(report.describe());
         System.out.flush();
         var failing = report.failingRequired(Set.of());

@@ -64,6 +64,26 @@ public record MatrixComparison(List<String> newFailures, List<String> fixes, Lis
         return text.toString();
     }
 
+    /** The same, as the Markdown section a pull-request comment leads with. */
+    public String markdown() {
+        StringBuilder text = new StringBuilder("### Since the base run\n\n");
+        markdownSection(text, "New failures", newFailures);
+        markdownSection(text, "Fixed", fixes);
+        markdownSection(text, "Other changes", otherChanges);
+        if (newFailures.isEmpty() && fixes.isEmpty() && otherChanges.isEmpty()) {
+            text.append("No verdict changed.\n\n");
+        }
+        return text.toString();
+    }
+
+    private static void markdownSection(StringBuilder text, String title, List<String> lines) {
+        if (!lines.isEmpty()) {
+            text.append("**").append(title).append("**\n\n");
+            lines.forEach(line -> text.append("- ").append(line).append('\n'));
+            text.append('\n');
+        }
+    }
+
     private static void section(StringBuilder text, String title, List<String> lines) {
         if (!lines.isEmpty()) {
             text.append(title).append(":\n");

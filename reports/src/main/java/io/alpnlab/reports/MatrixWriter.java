@@ -23,12 +23,20 @@ public final class MatrixWriter {
 
     /** Writes the three files into the folder and returns their paths (JSON, Markdown, HTML). */
     public static List<Path> write(Matrix matrix, Path folder) {
+        return write(matrix, folder, null);
+    }
+
+    /**
+     * The same; with a base run's matrix, the Markdown leads with what changed since it (a pull-request comment is
+     * read from the top), and the full table follows folded.
+     */
+    public static List<Path> write(Matrix matrix, Path folder, Matrix base) {
         try {
             Files.createDirectories(folder);
             Path json = folder.resolve(JSON_FILE);
             Files.writeString(json, JSON.writeValueAsString(matrix) + "\n");
             Path markdown = folder.resolve(MARKDOWN_FILE);
-            Files.writeString(markdown, markdown(matrix));
+            Files.writeString(markdown, markdown(matrix, base));
             Path html = folder.resolve(HTML_FILE);
             Files.writeString(html, html(matrix));
             return List.of(json, markdown, html);
@@ -50,11 +58,19 @@ public final class MatrixWriter {
     }
 
     static String markdown(Matrix matrix) {
+        return markdown(matrix, null);
+    }
+
+    static String markdown(Matrix matrix, Matrix base) {
         StringBuilder text = new StringBuilder();
         text.append("## AWS IoT Core conformance: ").append(matrix.client())
                 .append(matrix.clientVersion().isEmpty() ? "" : " " + matrix.clientVersion()).append("\n\n");
         text.append("Suite ").append(matrix.suiteVersion()).append(", ").append(matrix.date()).append(". ")
                 .append(summaryLine(matrix)).append("\n\n");
+        if (base != null) {
+            text.append(MatrixComparison.compare(base, matrix, java.util.Set.of()).markdown());
+            text.append("<details><summary>Every rule</summary>\n\n");
+        }
         text.append("| Rule | Verdict | Cases |\n|---|---|---|\n");
         for (Matrix.Row row : matrix.rules()) {
             text.append("| ").append(row.rule()).append(" (").append(row.provenance()).append(") | ")
@@ -72,6 +88,9 @@ public final class MatrixWriter {
             text.append("\nClient configuration: ");
             matrix.clientConfiguration().forEach((key, value) -> text.append('`').append(key).append('=').append(value).append("` "));
             text.append('\n');
+        }
+        if (base != null) {
+            text.append("\n</details>\n");
         }
         text.append("\n<details><summary>Broker profile and settings</summary>\n\n");
         matrix.broker().forEach((key, value) -> text.append("- `").append(key).append("`: ").append(value).append('\n'));

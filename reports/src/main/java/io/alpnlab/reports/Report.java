@@ -19,8 +19,13 @@ import java.util.Set;
 public record Report(Matrix matrix, List<Path> matrixFiles, Path allureIndex) {
 
     public static Report generate(Path results, Path allureResults, Path allureHome, Path out) {
+        return generate(results, allureResults, allureHome, out, null);
+    }
+
+    /** The same; with a base run's matrix (conformance-matrix.json), the Markdown leads with what changed since it. */
+    public static Report generate(Path results, Path allureResults, Path allureHome, Path out, Path baseMatrix) {
         Matrix matrix = MatrixBuilder.fromResults(results);
-        List<Path> files = MatrixWriter.write(matrix, out);
+        List<Path> files = MatrixWriter.write(matrix, out, baseMatrix == null ? null : MatrixWriter.read(baseMatrix));
         // The failing cases' captures and key logs, beside the matrix (results.json names them relative to its folder).
         Path captures = results.toAbsolutePath().getParent().resolve("captures");
         if (Files.isDirectory(captures)) {

@@ -1,6 +1,7 @@
 package io.alpnlab.reports;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,6 +69,25 @@ class MatrixTest {
         assertEquals(0, MatrixComparison.compare(base, head, Set.of("TLS-SNI-01")).exitCode(), "optional rules do not fail");
         assertEquals(0, MatrixComparison.compare(head, base, Set.of("TLS-VERIFY-01")).exitCode(),
                 "warnings alone (TLS-SUITE-01) never fail");
+    }
+
+    @Test
+    void with_a_base_run_the_markdown_leads_with_what_changed_and_folds_the_table() throws Exception {
+        Matrix head = MatrixBuilder.fromResults(sample());
+        Matrix base = new Matrix(head.schema(), head.schemaVersion(), head.client(), head.clientVersion(), head.date(),
+                head.suiteVersion(), head.broker(), head.summary(), head.rules().stream()
+                        .map(row -> row.rule().equals("TLS-SNI-01") ? new Matrix.Row(row.rule(), row.statement(), row.provenance(),
+                                Matrix.Verdict.PASS, row.cases()) : row).toList(), head.clientConfiguration());
+        String markdown = Files.readString(MatrixWriter.write(head, dir, base).get(1));
+        int changes = markdown.indexOf("### Since the base run");
+        int newFailure = markdown.indexOf("- TLS-SNI-01: pass -> fail");
+        int table = markdown.indexOf("| Rule | Verdict | Cases |");
+        assertTrue(changes > 0 && newFailure > changes && table > newFailure, "the change first, then the table:\n" + markdown);
+        assertTrue(markdown.substring(changes, table).contains("<details><summary>Every rule</summary>"), markdown);
+
+        String unchanged = MatrixWriter.markdown(head, head);
+        assertTrue(unchanged.contains("No verdict changed."), unchanged);
+        assertFalse(MatrixWriter.markdown(head).contains("Since the base run"), "no base, no section");
     }
 
     @Test
