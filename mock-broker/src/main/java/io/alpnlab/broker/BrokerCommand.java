@@ -139,6 +139,7 @@ public final class BrokerCommand implements Callable<Integer> {
         List<String> footer = new ArrayList<>(misbehaviourHelp());
         footer.addAll(List.of(commandLine.getCommandSpec().usageMessage().footer()));
         commandLine.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
+        commandLine.addSubcommand("probe", new io.alpnlab.broker.probe.ProbeCommand());
         commandLine.setExecutionExceptionHandler((error, failed, parseResult) -> {
             if (error instanceof IllegalArgumentException) {
                 // A bad setting value: report it like a parse error, with the usage.
