@@ -90,6 +90,9 @@ public final class FidelityProbe {
 
     ProbeResult run(Probe probe) {
         int port = probe.port() == 443 ? target.port443() : target.port8883();
+        if (probe.unsolicitedCertificate()) {
+            return runUnsolicitedCertificate(probe, port);
+        }
         Observed seen = new Observed();
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(target.host(), port), (int) target.timeout().toMillis());
@@ -107,6 +110,40 @@ public final class FidelityProbe {
                         protocol.getInputStream(), protocol.getOutputStream());
             }
             protocol.close();
+        } catch (IOException e) {
+            seen.outcome = seen.outcome == null ? describe(e) : seen.outcome;
+        }
+        return seen.result(probe.id());
+    }
+
+    /**
+     * The crafted probe: a TLS 1.2 ClientHello (SNI, ECDHE suites, P-256 and X25519), the server's first flight read to
+     * its ServerHelloDone (or what ends it), then a Certificate message with the device certificate that nobody asked
+     * for; the outcome is how the server answers that.
+     */
+    private ProbeResult runUnsolicitedCertificate(Probe probe, int port) {
+        Observed seen = new Observed();
+        if (target.chain() == null) {
+            seen.outcome = "not run: needs the device certificate (--cert)";
+            return seen.result(probe.id());
+        }
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(target.host(), port), (int) target.timeout().toMillis());
+            socket.setSoTimeout((int) target.timeout().toMillis());
+            java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            out.write(Crafted.record(22, Crafted.handshake(1, Crafted.clientHello12(target.endpointName(), new SecureRandom()))));
+            out.flush();
+            String first = Crafted.readFirstFlight(in, seen);
+            if (first != null) {
+                seen.outcome = first;
+                return seen.result(probe.id());
+            }
+            out.write(Crafted.record(22, Crafted.handshake(11, Crafted.certificateList(target.chain()))));
+            out.flush();
+            seen.outcome = Crafted.readAnswer(in);
+        } catch (SocketTimeoutException e) {
+            seen.outcome = "timeout";
         } catch (IOException e) {
             seen.outcome = seen.outcome == null ? describe(e) : seen.outcome;
         }
@@ -170,7 +207,7 @@ public final class FidelityProbe {
     }
 
     /** What one connection showed. */
-    private static final class Observed {
+    static final class Observed {
         String outcome;
         String version;
         String alpn;

@@ -15,10 +15,11 @@ import picocli.CommandLine.Option;
  * credentials, any TLS server) and writes its fingerprint; or compares two fingerprints.
  */
 @Command(name = "probe", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Send the fixed probe set (version " + ProbeSet.VERSION + ": 15 ClientHellos, one connection at a time)"
+        description = {"Send the fixed probe set (version " + ProbeSet.VERSION + ": 16 ClientHellos, one connection at a time)"
                 + " to an endpoint and write how it answered as a JSON fingerprint; or compare two fingerprints.",
             "Safe to point at a real service: it only observes (no server verification), sends a ClientHello per connection,"
-                + " your device certificate when asked for one, and one MQTT CONNECT, pausing between connections."},
+                + " your device certificate when asked for one (and once unasked, the probe of TLS-CERT-01), and one MQTT"
+                + " CONNECT, pausing between connections."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:probed, or the fingerprints are alike", "1:the fingerprints differ", "2:bad arguments"})
 public final class ProbeCommand implements Callable<Integer> {

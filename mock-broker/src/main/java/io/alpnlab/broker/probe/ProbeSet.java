@@ -7,7 +7,7 @@ import org.bouncycastle.tls.ProtocolVersion;
 
 /**
  * The probes, fixed and versioned: a fingerprint names the version it was made with, and two fingerprints are only
- * compared probe by probe. A new probe or a changed one is a new version. Fifteen connections in all.
+ * compared probe by probe. A new probe or a changed one is a new version. Sixteen connections in all.
  */
 public final class ProbeSet {
 
@@ -44,7 +44,8 @@ public final class ProbeSet {
             Probe.device("443-alpn-mqtt", 443, List.of(name("mqtt"))),
             Probe.device("443-alpn-unknown", 443, List.of(name("alpnlab-unknown"))),
             Probe.device("443-alpn-length-prefixed", 443, List.of(MQTT_CA_LENGTH_PREFIXED)),
-            Probe.device("443-no-alpn", 443, List.of()));
+            Probe.device("443-no-alpn", 443, List.of()),
+            Probe.unsolicitedCertificate("443-unsolicited-certificate", 443));
 
     private ProbeSet() {
     }

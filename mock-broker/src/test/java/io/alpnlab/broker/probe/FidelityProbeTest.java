@@ -87,6 +87,8 @@ class FidelityProbeTest {
         assertFalse(plain.get("8883-device").certificateRequest(), "no client certificate asked for without -verify");
         assertNull(plain.get("443-alpn-x-amzn-mqtt-ca").alpn(), "no ALPN selected without -alpn");
         assertEquals("TLS 1.3", plain.get("8883-device").version());
+        assertEquals("alert:unexpected_message", plain.get("443-unsolicited-certificate").outcome(),
+                "OpenSSL refuses a Certificate nobody asked for, as RFC 5246 says");
     }
 
     @Test
@@ -127,6 +129,8 @@ class FidelityProbeTest {
             assertEquals("CONNACK 0", device.mqtt(), device.toString());
             assertEquals("CONNACK 0", answers.get("8883-no-sni").mqtt(), "Mosquitto needs no SNI: AWS refuses it");
             assertTrue(answers.get("443-alpn-x-amzn-mqtt-ca").certificateRequest(), "asks on every port, with any ALPN");
+            assertTrue(answers.get("443-unsolicited-certificate").certificateRequest(),
+                    "asks in TLS 1.2 as well, so no certificate is ever unsolicited there");
             assertNull(answers.get("443-alpn-x-amzn-mqtt-ca").alpn(), "selects no ALPN name unless configured");
             ProbeResult anonymous = answers.get("8883-no-client-certificate");
             assertFalse("CONNACK 0".equals(anonymous.mqtt()) && "handshake_complete".equals(anonymous.outcome()),
