@@ -52,6 +52,21 @@ class ProcessDriverTest {
                 && result.reason().contains("one-shot")), "the disabled cases carry their reason");
     }
 
+    /**
+     * A selection of the sanity case alone runs it first and last, back to back: the suite must space the two runs past
+     * AWS's one CONNECT per second per client ID (MQTT-CONN-04) rather than blame the client for its own schedule.
+     */
+    @Test
+    void the_sanity_case_run_back_to_back_is_not_throttled_by_the_suites_own_schedule() throws Exception {
+        RealPeer.require("mosquitto_pub", "mosquitto-clients");
+        requireEndpointOnLoopback();
+        List<CaseResult> results = run(ProcessClient.load("mosquitto"), "Sanity-*");
+        assertEquals(2, results.size(), results.toString());
+        for (CaseResult result : results) {
+            assertEquals(CaseResult.Verdict.PASS, result.verdict(), result.observed());
+        }
+    }
+
     @Test
     void openssl_s_client_passes_the_tls_cases() throws Exception {
         RealPeer.require("openssl", "openssl");

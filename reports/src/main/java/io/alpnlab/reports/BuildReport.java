@@ -19,7 +19,7 @@ public final class BuildReport {
      * run's conformance-matrix.json or an empty argument.
      */
     public static void main(String[] args) {
-        // Maven drops an empty <argument>: without a base the sixth is simply absent.
+        // Maven passes an empty <argument> as null (or drops it): without a base the sixth is absent or null.
         if (args.length != 5 && args.length != 6) {
             throw new IllegalArgumentException("usage: BuildReport <results.json> <allure-results> <allure-home> <out> <run-id>"
                     + " <base conformance-matrix.json, or empty>");
@@ -30,7 +30,7 @@ public final class BuildReport {
         }
         RunResults run = RunResults.read(results);
         run.requireRun(args[4]);
-        Path base = args.length < 6 || args[5].isBlank() ? null : Path.of(args[5]);
+        Path base = args.length < 6 || args[5] == null || args[5].isBlank() ? null : Path.of(args[5]);
         if (base != null && !Files.isRegularFile(base)) {
             throw new IllegalArgumentException("alpnlab.baseline=" + base + ": no such base matrix (a conformance-matrix.json)");
         }
