@@ -42,6 +42,9 @@ class SuiteCatchesDefectsTest {
      */
     static final String TIMING = "alpnlab.timing";
 
+    /** Defects whose connect-retry gaps (the backoff cases) at the default time scale are as short as the scheduling noise. */
+    private static final java.util.Set<String> NOISE_SIZED_RETRIES = java.util.Set.of("no-backoff", "constant-backoff");
+
     @TempDir
     static Path dir;
 
@@ -194,7 +197,11 @@ class SuiteCatchesDefectsTest {
     @MethodSource("defects")
     @Execution(ExecutionMode.CONCURRENT)
     void each_defective_reference_client_is_caught_by_its_case(String defect, String caseId, String brokenRule) throws Exception {
-        try (ConformanceEngine engine = engine(Defects.named(defect), caseId)) {
+        // Retrying at once or every 50 ms (1 s at the default scale 0.05) puts every gap inside the scheduling noise of
+        // the loaded 2-core machine: one 262 ms spike among eight immediate retries once read as a growing envelope (a
+        // PASS for no-backoff). At 0.5 their gaps stand clear of it; the grader's own error rates are BackoffShapeTest's.
+        String scale = caseId.startsWith("MQTT-Backoff-") && NOISE_SIZED_RETRIES.contains(defect) ? "0.5" : "0.05";
+        try (ConformanceEngine engine = engine(Defects.named(defect), caseId, scale)) {
             ConformanceCase conformanceCase = engine.cases().stream().filter(c -> c.id().equals(caseId)).findFirst().orElseThrow();
             CaseResult result = engine.run(conformanceCase);
             assertNotEquals(CaseResult.Verdict.PASS, result.verdict(), defect + " went unnoticed: " + result.observed());
