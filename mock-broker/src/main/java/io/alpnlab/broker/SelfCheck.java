@@ -1,15 +1,10 @@
 package io.alpnlab.broker;
 
+import io.alpnlab.broker.mqtt.BlockingMqtt;
 import io.alpnlab.certs.PemTls;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
-import io.netty.handler.codec.mqtt.MqttDecoder;
-import io.netty.handler.codec.mqtt.MqttEncoder;
-import io.netty.handler.codec.mqtt.MqttMessageBuilders;
-import io.netty.handler.codec.mqtt.MqttVersion;
+import io.netty.handler.codec.mqtt.MqttMessage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -44,7 +39,7 @@ final class SelfCheck {
             socket.setSSLParameters(parameters);
             socket.startHandshake();
             OutputStream out = socket.getOutputStream();
-            out.write(encode());
+            out.write(BlockingMqtt.connect("alpnlab-self-check"));
             out.flush();
             return connack(socket.getInputStream());
         } catch (IOException | RuntimeException e) {
@@ -52,40 +47,15 @@ final class SelfCheck {
         }
     }
 
-    /** A CONNECT in MQTT's wire format, from Netty's codec. */
-    private static byte[] encode() {
-        EmbeddedChannel encoder = new EmbeddedChannel(MqttEncoder.INSTANCE);
-        encoder.writeOutbound(MqttMessageBuilders.connect().clientId("alpnlab-self-check").protocolVersion(MqttVersion.MQTT_3_1_1)
-                .cleanSession(true).keepAlive(30).build());
-        ByteBuf bytes = encoder.readOutbound();
-        byte[] wire = new byte[bytes.readableBytes()];
-        bytes.readBytes(wire);
-        bytes.release();
-        encoder.finishAndReleaseAll();
-        return wire;
-    }
-
     private static String connack(InputStream in) throws IOException {
-        EmbeddedChannel decoder = new EmbeddedChannel(new MqttDecoder());
-        try {
-            byte[] buffer = new byte[256];
-            while (true) {
-                int read = in.read(buffer);
-                if (read < 0) {
-                    return "the broker closed the connection without a CONNACK";
-                }
-                decoder.writeInbound(Unpooled.copiedBuffer(buffer, 0, read));
-                Object message = decoder.readInbound();
-                if (message instanceof MqttConnAckMessage connack) {
-                    MqttConnectReturnCode code = connack.variableHeader().connectReturnCode();
-                    return code == MqttConnectReturnCode.CONNECTION_ACCEPTED ? null : "CONNACK " + code;
-                }
-                if (message != null) {
-                    return "the broker answered CONNECT with " + message;
-                }
-            }
-        } finally {
-            decoder.finishAndReleaseAll();
+        MqttMessage answer = BlockingMqtt.firstPacket(in);
+        if (answer == null) {
+            return "the broker closed the connection without a CONNACK";
         }
+        if (!(answer instanceof MqttConnAckMessage connack)) {
+            return "the broker answered CONNECT with " + answer;
+        }
+        MqttConnectReturnCode code = connack.variableHeader().connectReturnCode();
+        return code == MqttConnectReturnCode.CONNECTION_ACCEPTED ? null : "CONNACK " + code;
     }
 }

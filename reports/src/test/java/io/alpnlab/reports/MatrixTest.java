@@ -10,6 +10,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,16 +53,19 @@ class MatrixTest {
         assertTrue(!html.contains("<script") && !html.contains("src=\"http"), "self-contained, nothing fetched");
     }
 
+    /** The same matrix with these rules' verdicts changed: a base run to compare with. */
+    private static Matrix withVerdicts(Matrix matrix, Map<String, Matrix.Verdict> verdicts) {
+        return new Matrix(matrix.schema(), matrix.schemaVersion(), matrix.client(), matrix.clientVersion(), matrix.date(),
+                matrix.suiteVersion(), matrix.broker(), matrix.summary(), matrix.rules().stream()
+                        .map(row -> verdicts.containsKey(row.rule()) ? new Matrix.Row(row.rule(), row.statement(), row.provenance(),
+                                verdicts.get(row.rule()), row.cases()) : row)
+                        .toList(), matrix.clientConfiguration());
+    }
+
     @Test
     void comparing_runs_lists_new_failures_and_fixes_and_only_required_failures_fail() throws Exception {
         Matrix head = MatrixBuilder.fromResults(sample());
-        Matrix base = new Matrix(head.schema(), head.schemaVersion(), head.client(), head.clientVersion(), head.date(),
-                head.suiteVersion(), head.broker(), head.summary(), head.rules().stream()
-                        .map(row -> row.rule().equals("TLS-SNI-01") ? new Matrix.Row(row.rule(), row.statement(), row.provenance(),
-                                Matrix.Verdict.PASS, row.cases())
-                                : row.rule().equals("TLS-VERIFY-01") ? new Matrix.Row(row.rule(), row.statement(), row.provenance(),
-                                        Matrix.Verdict.FAIL, row.cases()) : row)
-                        .toList(), head.clientConfiguration());
+        Matrix base = withVerdicts(head, Map.of("TLS-SNI-01", Matrix.Verdict.PASS, "TLS-VERIFY-01", Matrix.Verdict.FAIL));
         MatrixComparison comparison = MatrixComparison.compare(base, head, Set.of());
         assertEquals(List.of("TLS-SNI-01: pass -> fail"), comparison.newFailures());
         assertEquals(List.of("TLS-VERIFY-01: fail -> pass"), comparison.fixes());
@@ -74,10 +78,7 @@ class MatrixTest {
     @Test
     void with_a_base_run_the_markdown_leads_with_what_changed_and_folds_the_table() throws Exception {
         Matrix head = MatrixBuilder.fromResults(sample());
-        Matrix base = new Matrix(head.schema(), head.schemaVersion(), head.client(), head.clientVersion(), head.date(),
-                head.suiteVersion(), head.broker(), head.summary(), head.rules().stream()
-                        .map(row -> row.rule().equals("TLS-SNI-01") ? new Matrix.Row(row.rule(), row.statement(), row.provenance(),
-                                Matrix.Verdict.PASS, row.cases()) : row).toList(), head.clientConfiguration());
+        Matrix base = withVerdicts(head, Map.of("TLS-SNI-01", Matrix.Verdict.PASS));
         String markdown = Files.readString(MatrixWriter.write(head, dir, base).get(1));
         int changes = markdown.indexOf("### Since the base run");
         int newFailure = markdown.indexOf("- TLS-SNI-01: pass -> fail");

@@ -45,6 +45,14 @@ class ClientDescriptionTest {
         return file;
     }
 
+    /** Loading this description fails; the error, which must name the file. */
+    private IllegalArgumentException loadError(String json) throws Exception {
+        Path file = description(json);
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> ProcessClient.load(file.toString()));
+        assertTrue(error.getMessage().startsWith(file.toString()), error.getMessage());
+        return error;
+    }
+
     @Test
     void the_built_in_descriptions_follow_the_schema() {
         for (String name : ProcessClient.BUILT_IN) {
@@ -54,21 +62,17 @@ class ClientDescriptionTest {
 
     @Test
     void an_unknown_key_is_an_error_naming_the_file_and_the_key() throws Exception {
-        Path file = description("{\"name\": \"c\", \"commands\": {\"PUBLISH\": [\"true\"]}, \"errormap\": {}}");
-        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> ProcessClient.load(file.toString()));
-        assertTrue(error.getMessage().startsWith(file.toString()), error.getMessage());
+        IllegalArgumentException error = loadError("{\"name\": \"c\", \"commands\": {\"PUBLISH\": [\"true\"]}, \"errormap\": {}}");
         assertTrue(error.getMessage().contains("errormap"), error.getMessage());
     }
 
     @Test
     void an_unknown_action_or_placeholder_is_an_error_naming_where() throws Exception {
-        Path action = description("{\"name\": \"c\", \"commands\": {\"PUBLISH_ONCE\": [\"true\"]}}");
-        IllegalArgumentException unknownAction = assertThrows(IllegalArgumentException.class, () -> ProcessClient.load(action.toString()));
+        IllegalArgumentException unknownAction = loadError("{\"name\": \"c\", \"commands\": {\"PUBLISH_ONCE\": [\"true\"]}}");
         assertTrue(unknownAction.getMessage().contains("PUBLISH_ONCE"), unknownAction.getMessage());
 
-        Path placeholder = description("{\"name\": \"c\", \"commands\": {\"PUBLISH\": [\"true\", \"{server}\"]}}");
-        IllegalArgumentException unknownPlaceholder = assertThrows(IllegalArgumentException.class,
-                () -> ProcessClient.load(placeholder.toString()));
+        IllegalArgumentException unknownPlaceholder = loadError(
+                "{\"name\": \"c\", \"commands\": {\"PUBLISH\": [\"true\", \"{server}\"]}}");
         assertTrue(unknownPlaceholder.getMessage().contains("$.commands.PUBLISH: unknown placeholder {server}"),
                 unknownPlaceholder.getMessage());
     }
@@ -104,8 +108,8 @@ class ClientDescriptionTest {
 
     @Test
     void a_bad_failure_pattern_is_an_error_at_load() throws Exception {
-        Path file = description("{\"name\": \"c\", \"commands\": {\"PUBLISH\": [\"true\"]}, \"failurePattern\": \"([a-z\"}");
-        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> ProcessClient.load(file.toString()));
+        IllegalArgumentException error = loadError(
+                "{\"name\": \"c\", \"commands\": {\"PUBLISH\": [\"true\"]}, \"failurePattern\": \"([a-z\"}");
         assertTrue(error.getMessage().contains("$.failurePattern: not a regular expression"), error.getMessage());
     }
 

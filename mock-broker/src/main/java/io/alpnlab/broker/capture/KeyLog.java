@@ -33,10 +33,6 @@ public final class KeyLog {
     }
 
     public static <E extends Exception> void during(KeyLog log, Work<E> work) throws E {
-        if (log == null) {
-            work.run();
-            return;
-        }
         KeyLog previous = CURRENT.get();
         CURRENT.set(log);
         try {

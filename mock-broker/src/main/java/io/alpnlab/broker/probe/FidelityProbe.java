@@ -1,14 +1,8 @@
 package io.alpnlab.broker.probe;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
+import io.alpnlab.broker.mqtt.BlockingMqtt;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
-import io.netty.handler.codec.mqtt.MqttDecoder;
-import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.codec.mqtt.MqttMessage;
-import io.netty.handler.codec.mqtt.MqttMessageBuilders;
-import io.netty.handler.codec.mqtt.MqttVersion;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -168,41 +162,26 @@ public final class FidelityProbe {
     }
 
     /** Sends a CONNECT (MQTT 3.1.1, clean session) and reads the first packet or what ends the connection. */
-    private String firstMqttAnswer(String clientId, InputStream in, OutputStream out) {
-        EmbeddedChannel codec = new EmbeddedChannel(new MqttDecoder(), MqttEncoder.INSTANCE);
+    private static String firstMqttAnswer(String clientId, InputStream in, OutputStream out) {
         try {
-            MqttMessage connect = MqttMessageBuilders.connect().clientId(clientId).protocolVersion(MqttVersion.MQTT_3_1_1)
-                    .cleanSession(true).keepAlive(30).build();
-            codec.writeOutbound(connect);
-            ByteBuf encoded = codec.readOutbound();
-            byte[] bytes = new byte[encoded.readableBytes()];
-            encoded.readBytes(bytes);
-            encoded.release();
-            out.write(bytes);
+            out.write(BlockingMqtt.connect(clientId));
             out.flush();
-            byte[] buffer = new byte[4096];
-            while (true) {
-                int read = in.read(buffer);
-                if (read < 0) {
-                    return "closed";
-                }
-                codec.writeInbound(Unpooled.wrappedBuffer(buffer, 0, read));
-                Object message = codec.readInbound();
-                if (message instanceof MqttConnAckMessage connack) {
-                    return "CONNACK " + connack.variableHeader().connectReturnCode().byteValue();
-                }
-                if (message instanceof MqttMessage other) {
-                    return other.decoderResult().isFailure() ? "not MQTT" : other.fixedHeader().messageType().name();
-                }
+            MqttMessage answer = BlockingMqtt.firstPacket(in);
+            if (answer == null) {
+                return "closed";
             }
+            if (answer.decoderResult().isFailure()) {
+                return "not MQTT";
+            }
+            return answer instanceof MqttConnAckMessage connack
+                    ? "CONNACK " + connack.variableHeader().connectReturnCode().byteValue()
+                    : answer.fixedHeader().messageType().name();
         } catch (TlsFatalAlertReceived alert) {
             return "alert:" + AlertDescription.getName(alert.getAlertDescription());
         } catch (SocketTimeoutException e) {
             return "no answer";
         } catch (IOException e) {
             return "closed";
-        } finally {
-            codec.finishAndReleaseAll();
         }
     }
 

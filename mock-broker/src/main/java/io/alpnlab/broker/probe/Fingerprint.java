@@ -26,6 +26,10 @@ public record Fingerprint(int probeSet, String target, List<ProbeResult> probes)
         JSON.writeValue(file.toFile(), this);
     }
 
+    public String toJson() throws IOException {
+        return JSON.writeValueAsString(this);
+    }
+
     public static Fingerprint read(Path file) {
         try {
             return JSON.readValue(file.toFile(), Fingerprint.class);

@@ -86,8 +86,7 @@ public final class ProbeCommand implements Callable<Integer> {
             fingerprint.write(out);
             System.out.println("fingerprint of " + fingerprint.target() + " (probe set " + fingerprint.probeSet() + "): " + out);
         } else {
-            System.out.println(new com.fasterxml.jackson.databind.ObjectMapper()
-                    .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(fingerprint));
+            System.out.println(fingerprint.toJson());
         }
         return 0;
     }

@@ -58,14 +58,12 @@ public final class BcTlsHandler extends ChannelDuplexHandler {
             return;
         }
         try {
-            // The handshake's key schedule runs inside offerInput: a captured connection's secrets are logged there.
-            KeyLog.during(connection.keyLog, () -> {
-                if (buffer.hasArray()) {
-                    protocol.offerInput(buffer.array(), buffer.arrayOffset() + buffer.readerIndex(), buffer.readableBytes());
-                } else {
-                    protocol.offerInput(ByteBufUtil.getBytes(buffer));
-                }
-            });
+            if (connection.keyLog == null) {
+                offer(buffer);
+            } else {
+                // The handshake's key schedule runs inside offerInput: a captured connection's secrets are logged there.
+                KeyLog.during(connection.keyLog, () -> offer(buffer));
+            }
         } catch (IOException e) {
             onTlsFailure(ctx, e);
             return;
@@ -82,6 +80,15 @@ public final class BcTlsHandler extends ChannelDuplexHandler {
             // The client sent close_notify; BC has answered it.
             closing = true;
             ctx.channel().close();
+        }
+    }
+
+    /** Every read of every connection goes through here: no allocation beyond BC's own for array-backed buffers. */
+    private void offer(ByteBuf buffer) throws IOException {
+        if (buffer.hasArray()) {
+            protocol.offerInput(buffer.array(), buffer.arrayOffset() + buffer.readerIndex(), buffer.readableBytes());
+        } else {
+            protocol.offerInput(ByteBufUtil.getBytes(buffer));
         }
     }
 
