@@ -1,6 +1,7 @@
 package io.alpnlab.certs;
 
 import java.security.KeyPair;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 
 /**
@@ -96,6 +98,19 @@ public final class TestPki {
 
     public Credential device(DeviceCertificateVariant variant, KeyType keyType) {
         return cached(variant, keyType, (effectiveType, role) -> issueDevice(variant, effectiveType, role));
+    }
+
+    /**
+     * A device certificate for a key somebody else holds, signed by the device CA: what fleet provisioning
+     * issues for a certificate signing request (the key never leaves the device) or for a key it generated.
+     */
+    public X509Certificate issueDevice(String commonName, PublicKey publicKey) {
+        Instant now = settings.clock().instant();
+        CertificateTemplate template = new CertificateTemplate(new X500Name("CN=" + commonName),
+                publicKey, now.minus(Authorities.BACKDATE), now.plus(LEAF_VALIDITY)).usage(CertificateTemplate.Usage.CLIENT);
+        synchronized (this) {
+            return authorities.deviceCa().sign(template, random);
+        }
     }
 
     /** Issues a variant once and keeps it by role; the weak-key variant is always RSA 1024, and only it is. */

@@ -5,6 +5,7 @@ import io.alpnlab.broker.observe.ConnectionObservation;
 import io.alpnlab.broker.observe.ConnectionRecorder;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceRegistry;
+import io.alpnlab.broker.services.DeviceServices;
 import io.alpnlab.broker.tls.ServerCredentials;
 import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
@@ -29,6 +30,7 @@ public final class BrokerContext {
     private final ConnectionRecorder recorder;
     private final Clock clock;
     private final Timing timing;
+    private final DeviceServices services;
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, ConnectionObservation> open = new ConcurrentHashMap<>();
     private final Map<Long, Channel> channels = new ConcurrentHashMap<>();
@@ -74,6 +76,12 @@ public final class BrokerContext {
         this.recorder = Objects.requireNonNull(recorder);
         this.clock = Objects.requireNonNull(clock);
         this.timing = Objects.requireNonNull(timing);
+        this.services = new DeviceServices(credentials.pki(), registry, clock);
+    }
+
+    /** Device Shadow, Jobs and fleet provisioning behind the reserved topics. */
+    public DeviceServices services() {
+        return services;
     }
 
     public Profile profile() {

@@ -171,7 +171,7 @@ class MosquittoClientsTest {
     @Test
     void subscribing_to_a_shadow_topic_is_granted() {
         RealPeer.Result result = RealPeer.run(Duration.ofSeconds(20), tls(sub, ListenerRole.MQTT_8883, "shadow-sub", "-V", "5",
-                "-t", "$aws/things/lamp/shadow/update/accepted", "-W", "1", "-d"));
+                "-t", "$aws/things/shadow-sub/shadow/update/accepted", "-W", "1", "-d"));
         assertTrue(result.stdout().contains("received SUBACK"), result.toString());
     }
 

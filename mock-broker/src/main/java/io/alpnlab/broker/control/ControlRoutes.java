@@ -81,7 +81,9 @@ final class ControlRoutes {
                 Map.entry("PUT /behaviours/defaults", (argument, uri, body) -> done(() -> broker.plan().setDefaults(
                         Misbehaviours.parse(required(bind(body, MisbehaviourList.class).misbehaviours(), "misbehaviours"))))),
                 Map.entry("POST /behaviours/next", (argument, uri, body) -> queue(bind(body, NextConnections.class))),
-                Map.entry("PUT /profile", (argument, uri, body) -> profile(body)));
+                Map.entry("PUT /profile", (argument, uri, body) -> profile(body)),
+                Map.entry("GET /things/*", (argument, uri, body) -> readThing(argument, uri)),
+                Map.entry("PUT /things/*", (argument, uri, body) -> writeThing(argument, uri, body)));
     }
 
     Object handle(HttpMethod method, QueryStringDecoder uri, String body) {
@@ -98,7 +100,61 @@ final class ControlRoutes {
             }
         }
         throw new BadRequest(HttpResponseStatus.NOT_FOUND, "no " + method + " " + path + " here; see GET /health, /connections,"
-                + " /registry, /behaviours");
+                + " /registry, /behaviours, /things/<thing>/shadow, /things/<thing>/jobs/<jobId>");
+    }
+
+    /**
+     * {@code <thing>/shadow} (the document; {@code ?name=} for a named shadow) or {@code <thing>/jobs/<jobId>} (the
+     * execution and the statuses it went through).
+     */
+    private JsonNode readThing(String argument, QueryStringDecoder uri) {
+        String[] parts = argument.split("/", -1);
+        if (parts.length == 2 && parts[1].equals("shadow")) {
+            String document = broker.services().shadows().document(parts[0], shadowName(uri)).orElseThrow(() ->
+                    new BadRequest(HttpResponseStatus.NOT_FOUND, "no shadow" + (shadowName(uri).isEmpty() ? "" : " '"
+                            + shadowName(uri) + "'") + " for the thing " + parts[0]));
+            return document(document);
+        }
+        if (parts.length == 3 && parts[1].equals("jobs")) {
+            String execution = broker.services().jobs().execution(parts[0], parts[2]).orElseThrow(() ->
+                    new BadRequest(HttpResponseStatus.NOT_FOUND, "no job " + parts[2] + " for the thing " + parts[0]));
+            ObjectNode answer = (ObjectNode) document(execution);
+            ArrayNode history = answer.putArray("history");
+            broker.services().jobs().history(parts[0], parts[2]).forEach(history::add);
+            return answer;
+        }
+        throw new BadRequest(HttpResponseStatus.NOT_FOUND, "GET /things/<thing>/shadow or /things/<thing>/jobs/<jobId>");
+    }
+
+    /** {@code <thing>/shadow/desired} sets desired state (the body); {@code <thing>/jobs/<jobId>} queues a job (the body is its document). */
+    private JsonNode writeThing(String argument, QueryStringDecoder uri, String body) {
+        String[] parts = argument.split("/", -1);
+        try {
+            if (parts.length == 3 && parts[1].equals("shadow") && parts[2].equals("desired")) {
+                broker.services().setDesired(parts[0], shadowName(uri), body);
+                return document(broker.services().shadows().document(parts[0], shadowName(uri)).orElseThrow());
+            }
+            if (parts.length == 3 && parts[1].equals("jobs")) {
+                broker.services().createJob(parts[0], parts[2], body);
+                return document(broker.services().jobs().execution(parts[0], parts[2]).orElseThrow());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        }
+        throw new BadRequest(HttpResponseStatus.NOT_FOUND, "PUT /things/<thing>/shadow/desired or /things/<thing>/jobs/<jobId>");
+    }
+
+    private static String shadowName(QueryStringDecoder uri) {
+        List<String> name = uri.parameters().get("name");
+        return name == null || name.isEmpty() ? "" : name.get(0);
+    }
+
+    private static JsonNode document(String json) {
+        try {
+            return ConnectionRecorder.JSON.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the services wrote a document that is not JSON", e);
+        }
     }
 
     private ObjectNode health() {

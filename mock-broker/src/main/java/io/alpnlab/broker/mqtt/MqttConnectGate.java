@@ -245,6 +245,12 @@ final class MqttConnectGate extends MqttConnectionHandler {
         }
         connection.state = MqttConnection.State.CONNECTED;
         connection.layer.lifecycle().connected(connection.clientId, connection.established, ctx.channel());
+        if (connection.established.device() != null) {
+            // The last step of provisioning by claim: the device is back with the certificate RegisterThing activated.
+            connection.layer.services().provisioning().provisionedThing(connection.established.device().fingerprint())
+                    .ifPresent(thing -> connection.established.observation().addCheck(Check.pass(Rule.CLIENT_PROV_01,
+                            connection.clientId + " reconnected with the certificate provisioned for the thing " + thing)));
+        }
         MqttConnAckMessage answer = AwsConnack.accepted(connection.mqttVersion, connack.variableHeader().isSessionPresent(),
                 connection.connackFacts, connection.established.observation());
         if (connack.variableHeader().isSessionPresent()) {

@@ -6,6 +6,7 @@ import io.alpnlab.broker.app.ApplicationDispatcher;
 import io.alpnlab.broker.policy.MqttPolicy;
 import io.alpnlab.broker.policy.Profile;
 import io.alpnlab.broker.registry.DeviceRegistry;
+import io.alpnlab.broker.services.DeviceServices;
 import io.alpnlab.broker.tls.TlsEstablished;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -61,6 +62,14 @@ public final class MqttLayer implements ApplicationDispatcher.ApplicationInstall
         this.defaultSessionExpiry = defaultSessionExpiry;
         this.internalLoop = internalLoop;
         this.shared = new SharedSubscriptions(internalLoop, backendOpener);
+        // Service replies to subscribers (shadow deltas, job notifications) go out as the broker's own publishes, at
+        // QoS 1 so that each subscription's QoS decides how they arrive.
+        broker.services().publishWith(reply -> publisher.publish(reply.topic(),
+                reply.payload().getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, false));
+    }
+
+    DeviceServices services() {
+        return broker.services();
     }
 
     /**

@@ -3,6 +3,9 @@ package io.alpnlab.broker.mqtt;
 import io.alpnlab.broker.policy.MqttPolicy;
 import io.alpnlab.broker.rules.Check;
 import io.alpnlab.broker.rules.Rule;
+import io.alpnlab.broker.services.DeviceServices;
+import io.alpnlab.broker.services.ServiceEvent;
+import io.alpnlab.broker.services.ServiceReply;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -145,6 +148,11 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
         if (qos == 1 && !withinReceiveMaximum()) {
             return;
         }
+        byte[] serviceRequest = null;
+        if (DeviceServices.isRequest(topic)) {
+            serviceRequest = new byte[publish.payload().readableBytes()];
+            publish.payload().getBytes(publish.payload().readerIndex(), serviceRequest);
+        }
         if (publish.fixedHeader().isRetain()) {
             byte[] payload = new byte[publish.payload().readableBytes()];
             publish.payload().getBytes(publish.payload().readerIndex(), payload);
@@ -155,6 +163,28 @@ final class MqttRelay extends MqttConnectionHandler implements BackendConnection
                 new MqttFixedHeader(MqttMessageType.PUBLISH, publish.fixedHeader().isDup(), publish.fixedHeader().qosLevel(),
                         false, 0),
                 new MqttPublishVariableHeader(topic, publish.variableHeader().packetId()), publish.payload().retainedDuplicate()));
+        if (serviceRequest != null) {
+            serve(topic, serviceRequest);
+        }
+    }
+
+    /**
+     * A request to the device services: its checks go on this connection's record; replies for subscribers
+     * go out as the broker's publishes, a requester-only one (a new certificate) to this connection alone,
+     * on a subscription of its that matches (AWS answers nobody who did not subscribe to the reply topic).
+     */
+    private void serve(String topic, byte[] request) {
+        ServiceEvent event = connection.layer.services().onPublish(topic, request, connection.clientId);
+        connection.established.observation().addChecks(event.checks());
+        for (ServiceReply reply : event.replies()) {
+            if (!reply.requesterOnly()) {
+                connection.layer.services().publish(List.of(reply));
+            } else if (filters.stream().anyMatch(filter -> MqttPolicy.filterMatches(filter, reply.topic()))) {
+                sendFromFrontDoor(MqttMessageBuilders.publish().topicName(reply.topic()).qos(MqttQoS.AT_LEAST_ONCE)
+                        .retained(false).messageId(0).payload(Unpooled.wrappedBuffer(reply.payload()
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8))).build());
+            }
+        }
     }
 
     /**

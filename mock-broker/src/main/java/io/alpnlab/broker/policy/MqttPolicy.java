@@ -261,6 +261,13 @@ public final class MqttPolicy {
             return new Violation(Rule.MQTT_RET_01, "retained PUBLISH to the reserved topic '" + topic + "'",
                     REASON_TOPIC_NAME_INVALID, "CLIENT_ERROR");
         }
+        String foreign = policy == null ? null : policy.foreignThing(topic, variables);
+        if (foreign != null) {
+            return new Violation(Rule.SVC_SHADOW_02, "'" + topic + "' belongs to the thing '" + foreign + "'; without a policy"
+                    + " that allows more, a device touches only its own thing (its client ID)"
+                    + (mqtt5 ? ": PUBACK 0x87 (Not authorized), the connection kept" : ""), REASON_NOT_AUTHORIZED, "FORBIDDEN_ACCESS",
+                    mqtt5 ? Action.ANSWER_WITH_REASON : Action.CLOSE);
+        }
         if (policy != null && !policy.allowsPublish(topic, variables)) {
             return new Violation(Rule.MQTT_AUTHZ_01, "the policy does not allow publishing to '" + topic + "'"
                     + (mqtt5 ? ": PUBACK 0x87 (Not authorized), the connection kept" : ""), REASON_NOT_AUTHORIZED, "FORBIDDEN_ACCESS",
@@ -302,6 +309,12 @@ public final class MqttPolicy {
             Violation violation = MqttTopics.check(filter, true);
             if (violation != null) {
                 return violation;
+            }
+            String foreign = policy == null ? null : policy.foreignThing(filter, variables);
+            if (!mqtt5 && foreign != null) {
+                return new Violation(Rule.SVC_SHADOW_02, "'" + filter + "' names the thing '" + foreign + "'; without a policy that"
+                        + " allows more, a device subscribes only to its own thing's topics (its client ID)", REASON_NOT_AUTHORIZED,
+                        "FORBIDDEN_ACCESS");
             }
             if (!mqtt5 && policy != null && !policy.allowsSubscribe(filter, variables)) {
                 return new Violation(Rule.MQTT_AUTHZ_01, "the policy does not allow subscribing to '" + filter + "'",
@@ -399,7 +412,7 @@ public final class MqttPolicy {
     public static List<Integer> unauthorizedFilters(List<String> filters, DevicePolicy policy, Map<String, String> variables) {
         List<Integer> refused = new ArrayList<>();
         for (int i = 0; policy != null && i < filters.size(); i++) {
-            if (!policy.allowsSubscribe(filters.get(i), variables)) {
+            if (!policy.allowsSubscribe(filters.get(i), variables) || policy.foreignThing(filters.get(i), variables) != null) {
                 refused.add(i);
             }
         }
@@ -457,6 +470,11 @@ public final class MqttPolicy {
                     + " (the Topic Alias Maximum in CONNACK)", REASON_TOPIC_ALIAS_INVALID, "CLIENT_ERROR");
         }
         return null;
+    }
+
+    /** Whether a subscription filter matches a topic name, MQTT's {@code +} and {@code #} included. */
+    public static boolean filterMatches(String filter, String topic) {
+        return MqttTopics.overlaps(topic, filter);
     }
 
     /**

@@ -11,16 +11,46 @@ import java.util.Map;
  *
  * <p>Without a policy in the registry file a device gets {@link #ALLOW_ALL}: AWS would deny
  * everything, but a mock that refuses a freshly generated device by default helps nobody; the
- * registry file is where to be strict.
+ * registry file is where to be strict. It still keeps a device to its own thing's shadows and jobs
+ * (SVC-SHADOW-02), as AWS's example policies do with {@code ${iot:Connection.Thing.ThingName}}: a device
+ * that reads another thing's shadow works here only if its policy says so.
+ *
+ * @param ownThingOnly true when {@code $aws/things/<thing>/...} is allowed only for the thing named by
+ *     the client ID, whatever the patterns say (the default policy)
  */
-public record DevicePolicy(List<String> connect, List<String> publish, List<String> subscribe) {
+public record DevicePolicy(List<String> connect, List<String> publish, List<String> subscribe, boolean ownThingOnly) {
 
-    public static final DevicePolicy ALLOW_ALL = new DevicePolicy(List.of("*"), List.of("*"), List.of("*"));
+    public static final DevicePolicy ALLOW_ALL = new DevicePolicy(List.of("*"), List.of("*"), List.of("*"), true);
+
+    private static final String THINGS = "$aws/things/";
 
     public DevicePolicy {
         connect = List.copyOf(connect);
         publish = List.copyOf(publish);
         subscribe = List.copyOf(subscribe);
+    }
+
+    /** A policy of patterns alone (a registry file's). */
+    public DevicePolicy(List<String> connect, List<String> publish, List<String> subscribe) {
+        this(connect, publish, subscribe, false);
+    }
+
+    /**
+     * The thing a {@code $aws/things/<thing>/...} topic or filter belongs to when this policy keeps the
+     * device to its own thing and it is another's (a wildcard counts as another's); null otherwise.
+     */
+    public String foreignThing(String topicOrFilter, Map<String, String> variables) {
+        String topic = topicOrFilter;
+        if (topic.startsWith("$share/") && topic.indexOf('/', "$share/".length()) > 0) {
+            // A shared subscription reaches the same messages as its filter.
+            topic = topic.substring(topic.indexOf('/', "$share/".length()) + 1);
+        }
+        if (!ownThingOnly || !topic.startsWith(THINGS)) {
+            return null;
+        }
+        int end = topic.indexOf('/', THINGS.length());
+        String thing = end < 0 ? topic.substring(THINGS.length()) : topic.substring(THINGS.length(), end);
+        return thing.equals(variables.get("iot:ClientId")) ? null : thing;
     }
 
     public boolean allowsConnect(String clientId, Map<String, String> variables) {

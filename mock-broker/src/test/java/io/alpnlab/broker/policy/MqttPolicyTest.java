@@ -91,13 +91,16 @@ class MqttPolicyTest {
         "$aws/things/t/shadow/update,",
         "$aws/things/t/shadow/name/n/update,",
         "$aws/things/t/jobs/get,",
+        "$aws/things/other-thing/shadow/update,SVC-SHADOW-02",
         "$aws/rules/my_rule/a/b/c/d/e/f/g/h,",
         "$aws/rules/my_rule/a/b/c/d/e/f/g/h/i,MQTT-TOPIC-01",
         "$aws/things/t/unknown,MQTT-TOPIC-02",
         "$share/g/t,MQTT-TOPIC-02",
         "$aws/anything,MQTT-TOPIC-02"})
     void publish_topic_rules(String topic, String rule) {
-        MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, 1, false, 10, DevicePolicy.ALLOW_ALL, Map.of(), Profile.Qos2Mode.CLOSE);
+        // The client is the thing t: the default policy keeps it to its own thing's reserved topics.
+        MqttPolicy.Violation violation = MqttPolicy.onPublish(topic, 1, false, 10, DevicePolicy.ALLOW_ALL, Map.of("iot:ClientId", "t"),
+                Profile.Qos2Mode.CLOSE);
         assertEquals(rule, violation == null ? null : violation.rule().id());
     }
 
@@ -113,7 +116,7 @@ class MqttPolicyTest {
         "$share/g/$aws/anything,MQTT-TOPIC-02",
         "$share/g/$aws/things/t/shadow/update/accepted,"})
     void shared_subscription_filters(String filter, String rule) {
-        MqttPolicy.Violation violation = MqttPolicy.onSubscribe(List.of(filter), List.of(1), false, DevicePolicy.ALLOW_ALL, Map.of(),
+        MqttPolicy.Violation violation = MqttPolicy.onSubscribe(List.of(filter), List.of(1), false, DevicePolicy.ALLOW_ALL, Map.of("iot:ClientId", "t"),
                 true);
         assertEquals(rule, violation == null ? null : violation.rule().id(), violation == null ? "" : violation.detail());
         if (violation != null) {

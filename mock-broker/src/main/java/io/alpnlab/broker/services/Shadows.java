@@ -1,0 +1,488 @@
+package io.alpnlab.broker.services;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.alpnlab.broker.rules.Check;
+import io.alpnlab.broker.rules.Rule;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * AWS IoT's Device Shadow service, classic and named shadows, as its MQTT topics and documents
+ * describe it (SVC-SHADOW-01): desired, reported and delta, versions with optimistic locking,
+ * per-field metadata timestamps, clientToken echoed, AWS's error codes and limits. In memory; one
+ * lock for all shadows (requests are few and small).
+ */
+public final class Shadows {
+
+    /** AWS's limit on a shadow's state document (desired plus reported), in bytes. */
+    public static final int MAX_STATE_BYTES = 8 * 1024;
+    /** Levels of nesting AWS allows below desired and reported. */
+    public static final int MAX_DEPTH = 6;
+    /** AWS's limit on a clientToken, in bytes. */
+    public static final int MAX_CLIENT_TOKEN_BYTES = 64;
+
+    static final String PREFIX = "$aws/things/";
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final Clock clock;
+    private final Map<String, Shadow> shadows = new HashMap<>();
+    /** Updates of a thing still to be refused with 409, as a case's set-up asks (CLIENT-SHADOW-03). */
+    private final Map<String, Integer> conflictsToForce = new HashMap<>();
+
+    public Shadows(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** One shadow: its state sections (null when absent), their metadata, and its version. */
+    private static final class Shadow {
+        ObjectNode desired;
+        ObjectNode reported;
+        ObjectNode desiredMetadata;
+        ObjectNode reportedMetadata;
+        long version;
+        /** The version of a deleted shadow, which a new one continues (AWS keeps it 48 hours). */
+        long deletedVersion;
+        boolean exists;
+    }
+
+    /** A shadow request topic, parsed: thing, shadow name (empty for the classic shadow), operation. */
+    record Address(String thing, String shadowName, String operation) {
+
+        String base() {
+            return PREFIX + thing + "/shadow" + (shadowName.isEmpty() ? "" : "/name/" + shadowName);
+        }
+
+        String key() {
+            return thing + "\u0000" + shadowName;
+        }
+
+        String describe() {
+            return shadowName.isEmpty() ? "the classic shadow of " + thing : "shadow '" + shadowName + "' of " + thing;
+        }
+    }
+
+    /** The request a topic makes ({@code .../shadow[/name/<n>]/get|update|delete}), or empty for any other topic. */
+    static Optional<Address> request(String topic) {
+        if (!topic.startsWith(PREFIX)) {
+            return Optional.empty();
+        }
+        String[] levels = topic.substring(PREFIX.length()).split("/", -1);
+        if (levels.length == 3 && levels[1].equals("shadow") && isOperation(levels[2])) {
+            return Optional.of(new Address(levels[0], "", levels[2]));
+        }
+        if (levels.length == 5 && levels[1].equals("shadow") && levels[2].equals("name") && !levels[3].isEmpty()
+                && isOperation(levels[4])) {
+            return Optional.of(new Address(levels[0], levels[3], levels[4]));
+        }
+        return Optional.empty();
+    }
+
+    private static boolean isOperation(String level) {
+        return level.equals("get") || level.equals("update") || level.equals("delete");
+    }
+
+    /** Answers one request; {@code requester} is the client ID, for the client rules' checks. */
+    synchronized ServiceEvent handle(Address address, byte[] payload, String requester) {
+        return switch (address.operation()) {
+            case "get" -> get(address, payload);
+            case "delete" -> delete(address, payload);
+            default -> update(address, payload, requester, false);
+        };
+    }
+
+    private ServiceEvent get(Address address, byte[] payload) {
+        ObjectNode request = parseOrEmpty(payload);
+        String token = request == null ? null : textOrNull(request.get("clientToken"));
+        Shadow shadow = shadows.get(address.key());
+        String base = address.base() + "/get";
+        if (shadow == null || !shadow.exists) {
+            return rejected(base, 404, "No shadow exists with name: '" + (address.shadowName().isEmpty() ? address.thing()
+                    : address.shadowName()) + "'", token, "get of " + address.describe() + ": 404, no such shadow");
+        }
+        ObjectNode document = json.createObjectNode();
+        ObjectNode state = document.putObject("state");
+        ObjectNode metadata = document.putObject("metadata");
+        if (shadow.desired != null) {
+            state.set("desired", shadow.desired.deepCopy());
+            metadata.set("desired", shadow.desiredMetadata.deepCopy());
+        }
+        if (shadow.reported != null) {
+            state.set("reported", shadow.reported.deepCopy());
+            metadata.set("reported", shadow.reportedMetadata.deepCopy());
+        }
+        ObjectNode delta = delta(shadow.desired, shadow.reported);
+        if (delta != null) {
+            state.set("delta", delta);
+        }
+        document.put("version", shadow.version);
+        document.put("timestamp", now());
+        putToken(document, token);
+        return new ServiceEvent(List.of(ServiceReply.toSubscribers(base + "/accepted", document.toString())),
+                List.of(Check.applied(Rule.SVC_SHADOW_01, "get of " + address.describe() + " accepted (version " + shadow.version + ")")));
+    }
+
+    private ServiceEvent delete(Address address, byte[] payload) {
+        ObjectNode request = parseOrEmpty(payload);
+        String token = request == null ? null : textOrNull(request.get("clientToken"));
+        Shadow shadow = shadows.get(address.key());
+        String base = address.base() + "/delete";
+        if (shadow == null || !shadow.exists) {
+            return rejected(base, 404, "No shadow exists with name: '" + (address.shadowName().isEmpty() ? address.thing()
+                    : address.shadowName()) + "'", token, "delete of " + address.describe() + ": 404, no such shadow");
+        }
+        shadow.exists = false;
+        shadow.deletedVersion = shadow.version;
+        shadow.desired = null;
+        shadow.reported = null;
+        ObjectNode document = json.createObjectNode();
+        document.put("version", shadow.version);
+        document.put("timestamp", now());
+        putToken(document, token);
+        return new ServiceEvent(List.of(ServiceReply.toSubscribers(base + "/accepted", document.toString())),
+                List.of(Check.applied(Rule.SVC_SHADOW_01, "delete of " + address.describe() + " accepted (version " + shadow.version
+                        + ")")));
+    }
+
+    /**
+     * An update: a device's request, or the operator's ({@code operator} true), which the client rules do
+     * not count. Null values delete fields, a null section deletes the section, objects merge, anything
+     * else (arrays included) replaces.
+     */
+    private ServiceEvent update(Address address, byte[] payload, String requester, boolean operator) {
+        String base = address.base() + "/update";
+        ObjectNode request;
+        try {
+            JsonNode parsed = json.readTree(payload);
+            if (!(parsed instanceof ObjectNode object)) {
+                return rejected(base, 400, "Invalid JSON", null, "update of " + address.describe() + ": 400, not a JSON object");
+            }
+            request = object;
+        } catch (java.io.IOException e) {
+            return rejected(base, 400, "Invalid JSON", null, "update of " + address.describe() + ": 400, invalid JSON");
+        }
+        String token = textOrNull(request.get("clientToken"));
+        if (token != null && token.getBytes(StandardCharsets.UTF_8).length > MAX_CLIENT_TOKEN_BYTES) {
+            return rejected(base, 400, "Invalid clientToken", null, "update of " + address.describe() + ": 400, clientToken over "
+                    + MAX_CLIENT_TOKEN_BYTES + " bytes");
+        }
+        JsonNode stateNode = request.get("state");
+        if (stateNode == null || !stateNode.isObject()) {
+            return rejected(base, 400, stateNode == null ? "Missing required node: state" : "State node must be an object", token,
+                    "update of " + address.describe() + ": 400, no state object");
+        }
+        ObjectNode state = (ObjectNode) stateNode;
+        for (Iterator<String> names = state.fieldNames(); names.hasNext();) {
+            String section = names.next();
+            if (!section.equals("desired") && !section.equals("reported")) {
+                return rejected(base, 400, "State contains an invalid node: '" + section + "'", token, "update of "
+                        + address.describe() + ": 400, state section '" + section + "'");
+            }
+            JsonNode value = state.get(section);
+            if (!value.isNull() && !value.isObject()) {
+                return rejected(base, 400, section + " node must be an object", token, "update of " + address.describe()
+                        + ": 400, " + section + " is no object");
+            }
+            if (depth(value) > MAX_DEPTH) {
+                return rejected(base, 400, "JSON contains too many levels of nesting; maximum is " + MAX_DEPTH, token,
+                        "update of " + address.describe() + ": 400, " + section + " nested deeper than " + MAX_DEPTH);
+            }
+        }
+        Shadow shadow = shadows.computeIfAbsent(address.key(), key -> new Shadow());
+        JsonNode version = request.get("version");
+        long current = shadow.exists ? shadow.version : shadow.deletedVersion;
+        boolean forced = !operator && forcedConflict(address.thing());
+        if (forced || version != null && version.canConvertToLong() && version.asLong() != current) {
+            String detail = forced ? "a version conflict the case forces (another writer updated the shadow first)"
+                    : "version " + version.asLong() + " named, the shadow is at " + current;
+            List<Check> checks = new ArrayList<>();
+            checks.add(Check.applied(Rule.SVC_SHADOW_01, "update of " + address.describe() + " rejected 409 Version conflict: "
+                    + detail));
+            return rejectedWith(base, 409, "Version conflict", token, checks);
+        }
+        ObjectNode previous = shadow.exists ? snapshot(shadow) : null;
+        long timestamp = now();
+        ObjectNode desiredBefore = shadow.desired == null ? null : shadow.desired.deepCopy();
+        ObjectNode deltaBefore = delta(shadow.desired, shadow.reported);
+        if (state.has("desired")) {
+            shadow.desired = merge(shadow.desired, state.get("desired"));
+            shadow.desiredMetadata = shadow.desired == null ? null : mergeMetadata(shadow.desiredMetadata, state.get("desired"),
+                    timestamp);
+        }
+        if (state.has("reported")) {
+            shadow.reported = merge(shadow.reported, state.get("reported"));
+            shadow.reportedMetadata = shadow.reported == null ? null : mergeMetadata(shadow.reportedMetadata,
+                    state.get("reported"), timestamp);
+        }
+        int size = (shadow.desired == null ? 0 : shadow.desired.toString().length())
+                + (shadow.reported == null ? 0 : shadow.reported.toString().length());
+        if (size > MAX_STATE_BYTES) {
+            restore(shadow, previous);
+            return rejected(base, 413, "The payload exceeds the maximum size allowed", token, "update of " + address.describe()
+                    + ": 413, state document of " + size + " bytes (AWS allows " + MAX_STATE_BYTES + ")");
+        }
+        shadow.version = current + 1;
+        shadow.exists = true;
+        List<ServiceReply> replies = new ArrayList<>();
+        ObjectNode accepted = json.createObjectNode();
+        accepted.set("state", state.deepCopy());
+        ObjectNode metadata = accepted.putObject("metadata");
+        if (state.has("desired") && !state.get("desired").isNull()) {
+            metadata.set("desired", stamps(state.get("desired"), timestamp));
+        }
+        if (state.has("reported") && !state.get("reported").isNull()) {
+            metadata.set("reported", stamps(state.get("reported"), timestamp));
+        }
+        accepted.put("version", shadow.version);
+        accepted.put("timestamp", timestamp);
+        putToken(accepted, token);
+        replies.add(ServiceReply.toSubscribers(base + "/accepted", accepted.toString()));
+        ObjectNode documents = json.createObjectNode();
+        if (previous != null) {
+            documents.set("previous", previous);
+        }
+        documents.set("current", snapshot(shadow));
+        documents.put("timestamp", timestamp);
+        putToken(documents, token);
+        replies.add(ServiceReply.toSubscribers(base + "/documents", documents.toString()));
+        ObjectNode delta = delta(shadow.desired, shadow.reported);
+        if (delta != null) {
+            ObjectNode message = json.createObjectNode();
+            message.put("version", shadow.version);
+            message.put("timestamp", timestamp);
+            message.set("state", delta);
+            message.set("metadata", stamps(delta, timestamp));
+            putToken(message, token);
+            replies.add(ServiceReply.toSubscribers(base + "/delta", message.toString()));
+        }
+        List<Check> checks = new ArrayList<>();
+        checks.add(Check.applied(Rule.SVC_SHADOW_01, "update of " + address.describe() + " accepted (version " + shadow.version + ")"
+                + (delta == null ? "" : ", delta " + delta)));
+        if (!operator && state.has("reported") && !state.get("reported").isNull()) {
+            checks.add(Check.pass(Rule.CLIENT_SHADOW_01, requester + " reported " + state.get("reported") + " to "
+                    + address.describe() + ": accepted, version " + shadow.version));
+            if (deltaBefore != null && desiredBefore != null && delta(desiredBefore, shadow.reported) == null) {
+                checks.add(Check.pass(Rule.CLIENT_SHADOW_02, requester + " reported the desired state " + desiredBefore
+                        + ": the delta is clear (version " + shadow.version + ")"));
+            }
+        }
+        return new ServiceEvent(replies, checks);
+    }
+
+    private boolean forcedConflict(String thing) {
+        Integer left = conflictsToForce.get(thing);
+        if (left == null || left <= 0) {
+            return false;
+        }
+        conflictsToForce.put(thing, left - 1);
+        return true;
+    }
+
+    // ---- the operator's side (control endpoint, in-JVM API, the suite)
+
+    /** Sets desired fields as an app would (the operator's update): the replies go to subscribers, delta included. */
+    public synchronized List<ServiceReply> setDesired(String thing, String shadowName, String desiredJson) {
+        ObjectNode request = json.createObjectNode();
+        try {
+            request.putObject("state").set("desired", json.readTree(desiredJson));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("desired state is not JSON: " + e.getOriginalMessage(), e);
+        }
+        ServiceEvent event = update(new Address(thing, shadowName, "update"), request.toString().getBytes(StandardCharsets.UTF_8),
+                "operator", true);
+        if (event.replies().stream().noneMatch(reply -> reply.topic().endsWith("/update/accepted"))) {
+            throw new IllegalArgumentException("the shadow refused the desired state: " + event.replies().get(0).payload());
+        }
+        return event.replies();
+    }
+
+    /** The shadow's document as get/accepted would carry it, or empty when it does not exist. */
+    public synchronized Optional<String> document(String thing, String shadowName) {
+        Shadow shadow = shadows.get(new Address(thing, shadowName, "get").key());
+        if (shadow == null || !shadow.exists) {
+            return Optional.empty();
+        }
+        ObjectNode document = snapshot(shadow);
+        ObjectNode delta = delta(shadow.desired, shadow.reported);
+        if (delta != null) {
+            ((ObjectNode) document.get("state")).set("delta", delta);
+        }
+        return Optional.of(document.toString());
+    }
+
+    /** Refuses the thing's next {@code count} device updates with 409, as if another writer had been first. */
+    public synchronized void forceVersionConflicts(String thing, int count) {
+        conflictsToForce.put(thing, count);
+    }
+
+    /** Forgets every shadow (a fresh run). */
+    public synchronized void clear() {
+        shadows.clear();
+        conflictsToForce.clear();
+    }
+
+    // ---- documents
+
+    private ObjectNode snapshot(Shadow shadow) {
+        ObjectNode document = json.createObjectNode();
+        ObjectNode state = document.putObject("state");
+        ObjectNode metadata = document.putObject("metadata");
+        if (shadow.desired != null) {
+            state.set("desired", shadow.desired.deepCopy());
+            metadata.set("desired", shadow.desiredMetadata.deepCopy());
+        }
+        if (shadow.reported != null) {
+            state.set("reported", shadow.reported.deepCopy());
+            metadata.set("reported", shadow.reportedMetadata.deepCopy());
+        }
+        document.put("version", shadow.version);
+        return document;
+    }
+
+    private void restore(Shadow shadow, ObjectNode previous) {
+        if (previous == null) {
+            shadows.values().remove(shadow);
+            return;
+        }
+        JsonNode state = previous.get("state");
+        JsonNode metadata = previous.get("metadata");
+        shadow.desired = state.has("desired") ? (ObjectNode) state.get("desired") : null;
+        shadow.reported = state.has("reported") ? (ObjectNode) state.get("reported") : null;
+        shadow.desiredMetadata = metadata.has("desired") ? (ObjectNode) metadata.get("desired") : null;
+        shadow.reportedMetadata = metadata.has("reported") ? (ObjectNode) metadata.get("reported") : null;
+    }
+
+    /** The section after an update: nulls delete, objects merge, other values replace; null when nothing is left. */
+    private ObjectNode merge(ObjectNode section, JsonNode change) {
+        if (change.isNull()) {
+            return null;
+        }
+        ObjectNode merged = section == null ? json.createObjectNode() : section;
+        change.fields().forEachRemaining(field -> {
+            JsonNode value = field.getValue();
+            if (value.isNull()) {
+                merged.remove(field.getKey());
+            } else if (value.isObject() && merged.get(field.getKey()) instanceof ObjectNode existing) {
+                ObjectNode inner = merge(existing, value);
+                if (inner == null || inner.isEmpty()) {
+                    merged.remove(field.getKey());
+                } else {
+                    merged.set(field.getKey(), inner);
+                }
+            } else {
+                merged.set(field.getKey(), value.deepCopy());
+            }
+        });
+        return merged.isEmpty() ? null : merged;
+    }
+
+    private ObjectNode mergeMetadata(ObjectNode metadata, JsonNode change, long timestamp) {
+        ObjectNode merged = metadata == null ? json.createObjectNode() : metadata;
+        change.fields().forEachRemaining(field -> {
+            JsonNode value = field.getValue();
+            if (value.isNull()) {
+                merged.remove(field.getKey());
+            } else if (value.isObject() && merged.get(field.getKey()) instanceof ObjectNode existing
+                    && !existing.has("timestamp")) {
+                merged.set(field.getKey(), mergeMetadata(existing, value, timestamp));
+            } else {
+                merged.set(field.getKey(), stamps(value, timestamp));
+            }
+        });
+        return merged;
+    }
+
+    /** Metadata for a value: {"timestamp": t} for a leaf, the same shape for an object (arrays: one per element). */
+    private JsonNode stamps(JsonNode value, long timestamp) {
+        if (value.isObject()) {
+            ObjectNode stamped = json.createObjectNode();
+            value.fields().forEachRemaining(field -> stamped.set(field.getKey(), stamps(field.getValue(), timestamp)));
+            return stamped;
+        }
+        if (value.isArray()) {
+            var array = json.createArrayNode();
+            value.forEach(element -> array.add(stamps(element, timestamp)));
+            return array;
+        }
+        ObjectNode leaf = json.createObjectNode();
+        leaf.put("timestamp", timestamp);
+        return leaf;
+    }
+
+    /** The desired fields that reported lacks or holds another value for, recursively; null when there are none. */
+    static ObjectNode delta(ObjectNode desired, ObjectNode reported) {
+        if (desired == null) {
+            return null;
+        }
+        ObjectNode delta = new ObjectMapper().createObjectNode();
+        desired.fields().forEachRemaining(field -> {
+            JsonNode have = reported == null ? null : reported.get(field.getKey());
+            if (field.getValue().isObject() && have instanceof ObjectNode haveObject) {
+                ObjectNode inner = delta((ObjectNode) field.getValue(), haveObject);
+                if (inner != null) {
+                    delta.set(field.getKey(), inner);
+                }
+            } else if (!field.getValue().equals(have)) {
+                delta.set(field.getKey(), field.getValue().deepCopy());
+            }
+        });
+        return delta.isEmpty() ? null : delta;
+    }
+
+    private static int depth(JsonNode node) {
+        if (!node.isContainerNode()) {
+            return 0;
+        }
+        int deepest = 0;
+        for (JsonNode child : node) {
+            deepest = Math.max(deepest, depth(child));
+        }
+        return deepest + 1;
+    }
+
+    private ServiceEvent rejected(String base, int code, String message, String token, String detail) {
+        return rejectedWith(base, code, message, token, List.of(Check.applied(Rule.SVC_SHADOW_01, detail)));
+    }
+
+    private ServiceEvent rejectedWith(String base, int code, String message, String token, List<Check> checks) {
+        ObjectNode error = json.createObjectNode();
+        error.put("code", code);
+        error.put("message", message);
+        error.put("timestamp", now());
+        putToken(error, token);
+        return new ServiceEvent(List.of(ServiceReply.toSubscribers(base + "/rejected", error.toString())), checks);
+    }
+
+    private ObjectNode parseOrEmpty(byte[] payload) {
+        if (payload.length == 0) {
+            return json.createObjectNode();
+        }
+        try {
+            return json.readTree(payload) instanceof ObjectNode object ? object : null;
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    private static String textOrNull(JsonNode node) {
+        return node == null || node.isNull() ? null : node.asText();
+    }
+
+    private static void putToken(ObjectNode document, String token) {
+        if (token != null) {
+            document.put("clientToken", token);
+        }
+    }
+
+    private long now() {
+        return clock.millis() / 1000;
+    }
+}
