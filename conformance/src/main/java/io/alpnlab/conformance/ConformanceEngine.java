@@ -277,13 +277,24 @@ public final class ConformanceEngine implements AutoCloseable {
         prepareBroker(conformanceCase);
         long mark = broker.context().lastConnectionId();
         ClientReport report;
+        Runnable restorePolicy = () -> { };
         try {
+            conformanceCase.services().before().accept(broker.context().services(), clientId);
+            if (conformanceCase.needs(ConformanceCase.Need.POLICY)) {
+                restorePolicy = underPolicy(task);
+            }
+            var afterSubscribe = conformanceCase.services().afterSubscribe();
             report = conformanceCase.needs(ConformanceCase.Need.TWO_RUNS) ? runTwice(task)
                     : conformanceCase.needs(ConformanceCase.Need.EXPIRED_SESSION) ? runAfterExpiry(task)
                     : conformanceCase.needs(ConformanceCase.Need.LARGE_DELIVERY)
-                            ? runWithDelivery(task.withExpectMessages(1), "x".repeat(ConformanceCase.LARGE_DELIVERY_BYTES))
+                            ? runWithDelivery(task.withExpectMessages(1), "x".repeat(conformanceCase.deliveryBytes()))
+                    : afterSubscribe != null
+                            ? runAfterSubscribe(task, () -> afterSubscribe.accept(broker.context().services(), clientId))
                     : runUntilBlocked(task, conformanceCase, mark);
+        } catch (IllegalArgumentException badPolicy) {
+            return CaseResult.skipped(conformanceCase.id(), conformanceCase.rule(), Verdict.BLOCKED, badPolicy.getMessage());
         } finally {
+            restorePolicy.run();
             broker.plan().reset();
             lastConnects.put(clientId, System.nanoTime());
         }
@@ -358,6 +369,37 @@ public final class ConformanceEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Registers the device certificate under the case's policy (conformance.policy, or the suite's least-privilege
+     * policy for the task), attached to the thing its client ID names, as at AWS; returns what puts the registration
+     * back. A given policy that uses wildcards cannot judge CLIENT-POLICY-01: the case is blocked, saying why.
+     */
+    private Runnable underPolicy(ClientTask task) {
+        String document;
+        try {
+            document = settings.policy() != null ? Files.readString(settings.policy())
+                    : LeastPrivilegePolicy.forTask(task).document(task.serverName()).toString();
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read the policy " + settings.policy() + ": " + e.getMessage(), e);
+        }
+        io.alpnlab.broker.registry.AwsPolicy.Parsed parsed;
+        try {
+            parsed = io.alpnlab.broker.registry.AwsPolicy.parse(document);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the policy " + settings.policy() + " cannot be used: " + e.getMessage(), e);
+        }
+        if (!parsed.wildcards().isEmpty()) {
+            throw new IllegalArgumentException("the policy " + settings.policy() + " uses wildcards (" + String.join(", ",
+                    parsed.wildcards()) + "); Device Advisor requires a policy without them, and so does this case");
+        }
+        io.alpnlab.broker.registry.DeviceRegistry registry = broker.context().registry();
+        String fingerprint = io.alpnlab.certs.Pem.sha256Fingerprint(io.alpnlab.certs.Pem.readCertificates(task.certFile()).get(0));
+        java.util.Optional<io.alpnlab.broker.registry.RegisteredDevice> before = registry.lookup(fingerprint);
+        registry.register(new io.alpnlab.broker.registry.RegisteredDevice(fingerprint,
+                io.alpnlab.broker.registry.DeviceStatus.ACTIVE, client.clientIdFor(task), parsed.policy()));
+        return () -> before.ifPresentOrElse(registry::register, () -> registry.deregister(fingerprint));
+    }
+
     ClientTask task(ConformanceCase conformanceCase) {
         String clientId = "alpnlab-" + conformanceCase.id().toLowerCase(Locale.ROOT);
         Duration timeout = Duration.ofMillis(Math.min(settings.caseTimeout().toMillis(),
@@ -369,8 +411,22 @@ public final class ConformanceEngine implements AutoCloseable {
         ListenerRole role = conformanceCase.listener();
         return new ClientTask(conformanceCase.action(), connectHost, broker.port(role), brokerSettings.endpoints().get(0),
                 role == ListenerRole.MULTIPLEX_443 ? List.of(ConnectionPolicy.ALPN_MQTT_X509) : List.of(), files.trustBundle(),
-                files.deviceCertificate(), files.deviceKey(), clientId, 30, true, "alpnlab/conformance/" + clientId,
-                "hello from " + conformanceCase.id(), conformanceCase.qos(), 0, timeout, scale);
+                files.deviceCertificate(), files.deviceKey(), clientId, 30, true, topicFor(conformanceCase, clientId),
+                payloadFor(conformanceCase), conformanceCase.qos(), 0, timeout, scale);
+    }
+
+    /** The task's topic: the telemetry topic, or for provisioning the template to register with. */
+    private static String topicFor(ConformanceCase conformanceCase, String clientId) {
+        return conformanceCase.action() == ClientTask.Action.PROVISION
+                ? io.alpnlab.broker.services.FleetProvisioning.DEFAULT_TEMPLATE_NAME : "alpnlab/conformance/" + clientId;
+    }
+
+    /** The task's payload: text to publish, or for the shadow actions the reported state, a JSON object. */
+    private static String payloadFor(ConformanceCase conformanceCase) {
+        return switch (conformanceCase.action()) {
+            case SHADOW_REPORT, SHADOW_SYNC -> "{\"alpnlab_case\":\"" + conformanceCase.id() + "\",\"alpnlab_setpoint\":20}";
+            default -> "hello from " + conformanceCase.id();
+        };
     }
 
     /** Runs the client on its own thread, so the suite can act meanwhile; its report (or failure) completes {@code run}. */
@@ -388,10 +444,30 @@ public final class ConformanceEngine implements AutoCloseable {
 
     /**
      * The client subscribes and waits for one message; once the broker has sent its SUBACK the suite
-     * publishes {@link ConformanceCase#LARGE_DELIVERY_BYTES} at QoS 1 to the client's topic, which the broker delivers
-     * in maximum-size (16 KB) TLS records.
+     * publishes the payload at QoS 1 to the client's topic, which the broker delivers in maximum-size
+     * (16 KB) TLS records.
      */
     private ClientReport runWithDelivery(ClientTask task, String payload) throws InterruptedException {
+        return runAfterSubscribe(task, () -> {
+            try {
+                ClientReport published = new ReferenceClient().run(new ClientTask(ClientTask.Action.PUBLISH, connectHost,
+                        broker.port(ListenerRole.MQTT_8883), task.serverName(), List.of(), task.caFile(), task.certFile(),
+                        task.keyFile(), HELPER_CLIENT_ID, 30, true, task.topic(), payload, 1, 0,
+                        Duration.ofSeconds(10), 1.0));
+                if (!published.succeeded()) {
+                    LOG.warn("the suite could not publish the large message: {}", published.message());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    /**
+     * Runs the client and, once the broker has sent it a SUBACK (it is listening), does what the case's operator
+     * does: publishes to it, sets a shadow's desired state. The client's report completes the run.
+     */
+    private ClientReport runAfterSubscribe(ClientTask task, Runnable operator) throws InterruptedException {
         java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
         Thread thread = startClient(task, run);
         long deadline = System.nanoTime() + task.timeout().toNanos();
@@ -401,13 +477,7 @@ public final class ConformanceEngine implements AutoCloseable {
             Thread.sleep(10);
         }
         if (!run.isDone() && broker.context().openConnectionHasSent(clientId, "SUBACK")) {
-            ClientReport published = new ReferenceClient().run(new ClientTask(ClientTask.Action.PUBLISH, connectHost,
-                    broker.port(ListenerRole.MQTT_8883), task.serverName(), List.of(), task.caFile(), task.certFile(),
-                    task.keyFile(), HELPER_CLIENT_ID, 30, true, task.topic(), payload, 1, 0,
-                    Duration.ofSeconds(10), 1.0));
-            if (!published.succeeded()) {
-                LOG.warn("the suite could not publish the large message: {}", published.message());
-            }
+            operator.run();
         }
         try {
             return run.get(task.timeout().toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);

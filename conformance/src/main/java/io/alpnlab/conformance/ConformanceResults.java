@@ -93,8 +93,15 @@ public final class ConformanceResults {
             ArrayNode connections = entry.putArray("connections");
             result.records().forEach(record -> connections.add(record.id()));
         }
+        // The least-privilege policy for what the client did in this run, beside the results (the report copies it).
+        List<io.alpnlab.broker.observe.ConnectionRecord> records = new java.util.ArrayList<>();
+        results.forEach(result -> records.addAll(result.records()));
+        ObjectNode policy = LeastPrivilegePolicy.fromRecords(records, ConformanceEngine.HELPER_CLIENT_ID)
+                .document(engine.brokerSettings().endpoints().get(0));
+        root.put("leastPrivilegePolicy", LeastPrivilegePolicy.FILE);
         try {
             Files.createDirectories(folder);
+            Files.writeString(folder.resolve(LeastPrivilegePolicy.FILE), json.writeValueAsString(policy) + "\n");
             Path file = folder.resolve(FILE);
             Files.writeString(file, json.writeValueAsString(root) + "\n");
             return file;

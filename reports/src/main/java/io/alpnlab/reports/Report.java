@@ -35,6 +35,16 @@ public record Report(Matrix matrix, List<Path> matrixFiles, Path allureIndex) {
                 throw new UncheckedIOException("cannot copy the captures of " + captures + " into " + out, e);
             }
         }
+        // The least-privilege AWS IoT policy the run wrote for what the client did.
+        Path policy = results.toAbsolutePath().getParent().resolve("least-privilege-policy.json");
+        if (Files.isRegularFile(policy)) {
+            try {
+                Files.createDirectories(out);
+                Files.copy(policy, out.resolve(policy.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot copy " + policy + " into " + out, e);
+            }
+        }
         Path index = null;
         if (allureResults != null) {
             if (allureHome == null) {

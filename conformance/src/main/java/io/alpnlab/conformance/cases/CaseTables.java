@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-/** Every case, in run order: the sanity case first and last, TLS, then MQTT. */
+/** Every case, in run order: the sanity case first and last, TLS, MQTT, then the device services. */
 public final class CaseTables {
 
     /** Proves the broker and the client work at all; run first and last, as tlsfuzzer does. */
@@ -27,14 +27,15 @@ public final class CaseTables {
      * Rules no client case judges, with the reason: broker behaviour the broker's own tests prove,
      * or limits no conforming client approaches on its own. The quotas (MQTT-CONN-04, MQTT-RATE-01,
      * MQTT-INFLIGHT-01) are enforced in every connection and named in its record: a throttled CONNECT is a
-     * refusal under MQTT-CONN-04, which the reconnect and backoff cases then name.
+     * refusal under MQTT-CONN-04, which the reconnect and backoff cases then name. SVC-SHADOW-02 (own thing only) is
+     * enforced on every publish and subscribe and proven by the broker's policy tests.
      */
     public static final Set<Rule> JUDGED_ELSEWHERE = Set.of(Rule.TLS_SNI_03, Rule.TLS_ALPN_02, Rule.TLS_ALPN_03, Rule.TLS_ALPN_04,
             Rule.TLS_ALPN_05, Rule.TLS_CERTREQ_01, Rule.TLS_CERT_03, Rule.TLS_CERT_04, Rule.TLS_CERT_05,
             Rule.TLS_CHAIN_01, Rule.TLS_TICKET_01, Rule.TLS_HS_01, Rule.TLS_HS_02, Rule.TLS_HS_03, Rule.MQTT_CONN_02,
             Rule.MQTT_PKT_01, Rule.MQTT_SUB_02, Rule.TLS_MFL_01, Rule.MQTT_CID_02, Rule.MQTT_TOPIC_01, Rule.MQTT_TOPIC_02, Rule.MQTT_SIZE_01,
             Rule.MQTT_RET_01, Rule.MQTT_V5_01, Rule.MQTT_AUTHZ_01, Rule.MQTT_LIFE_01, Rule.HTTP_PUB_01, Rule.HTTP_SIGV4_01,
-            Rule.MQTT_CONN_04, Rule.MQTT_RATE_01, Rule.MQTT_INFLIGHT_01);
+            Rule.MQTT_CONN_04, Rule.MQTT_RATE_01, Rule.MQTT_INFLIGHT_01, Rule.SVC_SHADOW_02);
 
     /**
      * Rules without which no other rule can be judged: a client that breaks one gets no TLS session,
@@ -53,6 +54,7 @@ public final class CaseTables {
         cases.add(SANITY);
         cases.addAll(TlsCases.all());
         cases.addAll(MqttCases.all());
+        cases.addAll(ServiceCases.all());
         cases.add(SANITY);
         return cases;
     }

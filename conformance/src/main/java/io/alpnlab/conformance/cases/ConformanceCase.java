@@ -28,10 +28,22 @@ import java.util.Set;
  * @param causes client configurations (as a device agent reports them) that explain a failure of this case
  * @param advisory why a failure of this case does not stop a client at AWS (it is then reported as a
  *     pass with warnings, never a failure), or empty for a case that judges what AWS requires
+ * @param services what the operator does on the device services for the case (a job queued, a desired change)
+ * @param deliveryBytes the payload the suite publishes for {@link Need#LARGE_DELIVERY}
  */
 public record ConformanceCase(String id, Rule rule, ListenerRole listener, BrokerSetup misbehaviours, ClientTask.Action action,
         int qos, Duration budget, ClientExpectation client, Judge judge, String hint, Set<Need> needs, String assumption,
-        List<Cause> causes, String advisory) {
+        List<Cause> causes, String advisory, ServiceSetup services, int deliveryBytes) {
+
+    /**
+     * The operator's side of a case on the device services, for the thing the client is (its client ID): before the
+     * client starts, and once the broker has sent the client's first SUBACK (so that a delta or a notification
+     * reaches a device that is listening).
+     */
+    public record ServiceSetup(java.util.function.BiConsumer<io.alpnlab.broker.services.DeviceServices, String> before,
+            java.util.function.BiConsumer<io.alpnlab.broker.services.DeviceServices, String> afterSubscribe) {
+        public static final ServiceSetup NONE = new ServiceSetup((services, thing) -> { }, null);
+    }
 
     /**
      * What the suite publishes for {@link Need#LARGE_DELIVERY}: more than one maximum-size (16 KB) TLS
@@ -105,7 +117,12 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
          * The suite publishes one large QoS 1 message to the client's topic once it has subscribed, as
          * Device Advisor's "TLS receive maximum size fragments" does: the client is told to wait for it.
          */
-        LARGE_DELIVERY
+        LARGE_DELIVERY,
+        /**
+         * The device runs under a least-privilege policy without wildcards (conformance.policy, or the suite's own for
+         * the task), its certificate attached to the thing its client ID names.
+         */
+        POLICY
     }
 
     /**
@@ -139,6 +156,7 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         needs = Set.copyOf(needs);
         assumption = assumption == null ? "" : assumption;
         causes = List.copyOf(causes);
+        Objects.requireNonNull(services);
     }
 
     /** The causes among the client's reported configuration, joined; empty when none applies. */
@@ -170,6 +188,8 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         private String assumption = "";
         private List<Cause> causes = List.of();
         private String advisory = "";
+        private ServiceSetup services = ServiceSetup.NONE;
+        private int deliveryBytes = LARGE_DELIVERY_BYTES;
 
         private Builder(String id, Rule rule) {
             this.id = id;
@@ -237,9 +257,27 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
             return this;
         }
 
+        /** What the operator does on the device services before the client starts. */
+        public Builder before(java.util.function.BiConsumer<io.alpnlab.broker.services.DeviceServices, String> value) {
+            services = new ServiceSetup(value, services.afterSubscribe());
+            return this;
+        }
+
+        /** What the operator does once the client has subscribed. */
+        public Builder afterSubscribe(java.util.function.BiConsumer<io.alpnlab.broker.services.DeviceServices, String> value) {
+            services = new ServiceSetup(services.before(), value);
+            return this;
+        }
+
+        /** The payload size of the suite's delivery ({@link Need#LARGE_DELIVERY}). */
+        public Builder delivering(int bytes) {
+            deliveryBytes = bytes;
+            return this;
+        }
+
         public ConformanceCase build() {
             return new ConformanceCase(id, rule, listener, setup, action, qos, budget, client, judge, hint, needs, assumption,
-                    causes, advisory);
+                    causes, advisory, services, deliveryBytes);
         }
     }
 

@@ -95,6 +95,84 @@ public interface Judge {
         };
     }
 
+    /**
+     * A rule the broker's device services judge (a shadow report, a job's statuses, a provisioned reconnect): the
+     * case passes when some connection passed it and none failed it; without any check, {@code missing} says what
+     * the device never did.
+     */
+    static Judge serviceCheck(String ruleId, String missing) {
+        return run -> {
+            if (run.records().isEmpty()) {
+                return noConnection();
+            }
+            Check passed = null;
+            for (ConnectionRecord record : run.records()) {
+                for (Check check : record.checks()) {
+                    if (!check.rule().id().equals(ruleId)) {
+                        continue;
+                    }
+                    if (check.outcome() == Outcome.FAIL) {
+                        return Observation.fail(ruleId + " passes", "conn#" + record.id() + ": " + check.detail());
+                    }
+                    if (check.outcome() == Outcome.PASS && passed == null) {
+                        passed = check;
+                    }
+                }
+            }
+            return passed != null ? Observation.pass(ruleId + " passes", passed.detail())
+                    : Observation.fail(ruleId + " passes", missing);
+        };
+    }
+
+    /** The suite's QoS 1 message of this size reached the client and was acknowledged (CLIENT-PUBACK-01). */
+    static Judge acknowledgedDelivery(int payloadBytes) {
+        return run -> {
+            for (ConnectionRecord record : run.records()) {
+                if (record.mqtt() == null || record.mqtt().packets().stream().noneMatch(packet -> "out".equals(packet.direction())
+                        && "PUBLISH".equals(packet.type()) && packet.detail().contains("bytes=" + payloadBytes))) {
+                    continue;
+                }
+                boolean acknowledged = record.mqtt().packets().stream().anyMatch(packet -> "in".equals(packet.direction())
+                        && "PUBACK".equals(packet.type()));
+                return acknowledged ? Observation.pass("a PUBACK for the " + payloadBytes + "-byte message", "delivered on conn#"
+                        + record.id() + " and acknowledged")
+                        : Observation.fail("a PUBACK for the " + payloadBytes + "-byte message", "delivered on conn#" + record.id()
+                                + "; the client never acknowledged it (it " + (record.closedAt() != null ? "closed the connection"
+                                        : "kept silent") + ")");
+            }
+            return run.records().isEmpty() ? noConnection()
+                    : Observation.fail("the " + payloadBytes + "-byte message delivered", "it was never sent: the client did not"
+                            + " subscribe, or left before the suite published");
+        };
+    }
+
+    /**
+     * Every connection stayed within the policy of the case: no refusal and no failed check under MQTT-AUTHZ-01 (the
+     * policy) or SVC-SHADOW-02 (another thing's topics), and the client reached MQTT at all.
+     */
+    static Judge withinPolicy() {
+        return run -> {
+            if (run.records().isEmpty()) {
+                return noConnection();
+            }
+            for (ConnectionRecord record : run.records()) {
+                for (Check check : record.checks()) {
+                    if ((check.rule().id().equals("MQTT-AUTHZ-01") || check.rule().id().equals("SVC-SHADOW-02"))
+                            && check.outcome() == Outcome.FAIL) {
+                        return Observation.fail("everything within the policy", "conn#" + record.id() + ": " + check.detail());
+                    }
+                }
+                if (record.verdict() != null && ("MQTT-AUTHZ-01".equals(record.verdict().rule())
+                        || "SVC-SHADOW-02".equals(record.verdict().rule()))) {
+                    return Observation.fail("everything within the policy", "conn#" + record.id() + ": " + record.verdict().detail());
+                }
+            }
+            boolean mqtt = run.records().stream().anyMatch(record -> record.mqtt() != null && record.mqtt().clientId() != null);
+            return mqtt ? Observation.pass("everything within the policy", run.records().size() + " connection(s), nothing outside"
+                    + " the policy") : Observation.fail("everything within the policy", "no connection reached MQTT");
+        };
+    }
+
     /** No connection of the case broke the rule (a FAIL check or a refusal under it). */
     static Judge neverBroken(String ruleId) {
         return run -> {

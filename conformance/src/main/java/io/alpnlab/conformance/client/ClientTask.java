@@ -40,7 +40,25 @@ public record ClientTask(Action action, String host, int port, String serverName
         /** Connect, subscribe, wait for the expected number of messages, disconnect. */
         SUBSCRIBE,
         /** Connect and stay connected for the whole timeout, keeping the connection alive and reconnecting if it drops. */
-        STAY_CONNECTED
+        STAY_CONNECTED,
+        /**
+         * Report the payload (a JSON object) as the reported state of the thing named by the client ID, on its classic
+         * shadow, until the update is accepted; after a 409 read the shadow again before retrying.
+         */
+        SHADOW_REPORT,
+        /**
+         * Report the payload as reported state, then apply {@code expectMessages} desired changes (at least one) that
+         * arrive on {@code /update/delta}: report the delta's values back.
+         */
+        SHADOW_SYNC,
+        /** Take the thing's next pending job (start-next), report IN_PROGRESS and then SUCCEEDED. */
+        JOB,
+        /**
+         * Fleet provisioning by claim: the task's certificate is the claim; get a certificate of one's own (from a CSR),
+         * RegisterThing with the template named by {@code topic} and the parameter SerialNumber = the client ID, then
+         * reconnect with the new certificate as the thing RegisterThing named.
+         */
+        PROVISION
     }
 
     public ClientTask {
@@ -55,6 +73,17 @@ public record ClientTask(Action action, String host, int port, String serverName
     public ClientTask withCleanSession(boolean value) {
         return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, clientId, keepAliveSeconds,
                 value, topic, payload, qos, expectMessages, timeout, timeScale);
+    }
+
+    /** The same task under another client ID (a provisioned device reconnects as its new thing). */
+    public ClientTask withClientId(String value) {
+        return new ClientTask(action, host, port, serverName, alpn, caFile, certFile, keyFile, value, keepAliveSeconds,
+                cleanSession, topic, payload, qos, expectMessages, timeout, timeScale);
+    }
+
+    /** The thing this task's device is: AWS's policies usually bind the thing name to the client ID. */
+    public String thingName() {
+        return clientId;
     }
 
     /** The same task waiting for this many messages (for SUBSCRIBE). */

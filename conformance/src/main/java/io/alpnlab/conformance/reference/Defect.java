@@ -44,7 +44,21 @@ public enum Defect implements Named {
      * If on, causes TLS records longer than a 4 KB receive buffer to be refused, as an mbedTLS build
      * with MBEDTLS_SSL_IN_CONTENT_LEN 4096 (a common Pico W set-up) refuses them.
      */
-    SMALL_RECORD_BUFFER;
+    SMALL_RECORD_BUFFER,
+    /** If on, causes the shadow to be subscribed to but no reported state ever published. */
+    NEVER_REPORTS_SHADOW,
+    /** If on, causes a desired change on /update/delta to be received and never applied. */
+    IGNORES_DELTA,
+    /** If on, causes a rejected shadow update to be resent at once, without reading the shadow: a loop. */
+    LOOPS_ON_REJECTED,
+    /** If on, causes a job to be read (describe $next) and reported SUCCEEDED without IN_PROGRESS first. */
+    JOB_SKIPS_IN_PROGRESS,
+    /** If on, causes a provisioned device to reconnect with its claim certificate, never with its new one. */
+    KEEPS_CLAIM_CERTIFICATE,
+    /** If on, causes MQTT packets over 64 KB to be refused, as a device with a fixed 64 KB MQTT buffer does. */
+    MQTT_BUFFER_64K,
+    /** If on, causes a status message to a topic outside the task (alpnlab/status/<client ID>) after every CONNACK. */
+    OUT_OF_POLICY_TOPIC;
 
     @Override
     public String externalName() {

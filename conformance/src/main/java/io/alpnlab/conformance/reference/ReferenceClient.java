@@ -1,5 +1,8 @@
 package io.alpnlab.conformance.reference;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alpnlab.certs.PemTls;
 import io.alpnlab.conformance.client.ClientReport;
 import io.alpnlab.conformance.client.ClientTask;
@@ -165,11 +168,18 @@ public final class ReferenceClient implements ClientUnderTest {
                 log.append("connected, session present ").append(connack.variableHeader().isSessionPresent()).append('\n');
                 // A connection that got its CONNACK starts the connect backoff afresh.
                 failedConnects = 0;
+                if (defects.has(Defect.OUT_OF_POLICY_TOPIC)) {
+                    session.publishOutsideTask();
+                }
                 done = switch (task.action()) {
                     case CONNECT -> true;
                     case PUBLISH -> session.publish(deadline);
                     case SUBSCRIBE -> session.subscribe(deadline, received);
                     case STAY_CONNECTED -> session.stayConnected(deadline);
+                    case SHADOW_REPORT -> session.shadowReport(deadline);
+                    case SHADOW_SYNC -> session.shadowSync(deadline);
+                    case JOB -> session.takeJob(deadline);
+                    case PROVISION -> reconnectProvisioned(session, session.provision(deadline), task, deadline, log);
                 };
                 if (task.action() == ClientTask.Action.STAY_CONNECTED && !done) {
                     lastError = "CONNECTION_LOST";
@@ -203,6 +213,58 @@ public final class ReferenceClient implements ClientUnderTest {
             return ClientReport.success(received, log.toString(), elapsed(start));
         }
         return ClientReport.failure(lastError, lastMessage, log.toString(), elapsed(start));
+    }
+
+    /**
+     * The last step of provisioning by claim: leave the claim's connection and come back with the new
+     * certificate, as the thing RegisterThing named (the defective client comes back with the claim).
+     */
+    private boolean reconnectProvisioned(Session claim, Provisioned provisioned, ClientTask task, long deadline, StringBuilder log)
+            throws ClientFailure, InterruptedException {
+        claim.disconnect();
+        // The new thing is named by the client ID the claim used: AWS takes one CONNECT a second per client ID.
+        Thread.sleep(scaledMillis(1_200, task.timeScale()).toMillis());
+        SSLContext context;
+        try {
+            context = defects.has(Defect.KEEPS_CLAIM_CERTIFICATE) ? sslContext(task) : provisioned.sslContext(task);
+        } catch (GeneralSecurityException e) {
+            throw new ClientFailure("CREDENTIALS", "cannot use the provisioned certificate: " + e.getMessage(), true);
+        }
+        log.append("reconnecting as ").append(provisioned.thingName()).append(defects.has(Defect.KEEPS_CLAIM_CERTIFICATE)
+                ? " with the claim certificate\n" : " with the provisioned certificate\n");
+        Session own = Session.open(context, task.withClientId(provisioned.thingName()), defects, log);
+        try {
+            MqttConnAckMessage connack = own.connect(deadline);
+            if (connack.variableHeader().connectReturnCode() != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
+                throw new ClientFailure("CONNACK_REFUSED", "the provisioned certificate was refused: CONNACK "
+                        + connack.variableHeader().connectReturnCode());
+            }
+            log.append("connected with the provisioned certificate\n");
+        } finally {
+            own.disconnect();
+        }
+        return true;
+    }
+
+    /** What provisioning by claim gave the device: its key (it never left the device), certificate and thing. */
+    record Provisioned(java.security.PrivateKey key, X509Certificate certificate, String thingName) {
+
+        SSLContext sslContext(ClientTask task) throws GeneralSecurityException {
+            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+            try {
+                store.load(null, null);
+            } catch (java.io.IOException e) {
+                throw new GeneralSecurityException(e);
+            }
+            char[] password = new char[0];
+            store.setKeyEntry("device", key, password, new java.security.cert.Certificate[] {certificate});
+            javax.net.ssl.KeyManagerFactory keys = javax.net.ssl.KeyManagerFactory.getInstance(
+                    javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(store, password);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keys.getKeyManagers(), PemTls.trustManagers(task.caFile()), new SecureRandom());
+            return context;
+        }
     }
 
     /** The wait before connect retry {@code retry} (1 for the first): full jitter, or a defect's shape. */
@@ -273,6 +335,7 @@ public final class ReferenceClient implements ClientUnderTest {
 
     /** One TCP+TLS+MQTT connection, used from the calling thread; packets arrive on a queue. */
     static final class Session {
+        private static final ObjectMapper JSON = new ObjectMapper();
         private final Channel channel;
         private final BlockingQueue<Object> inbound;
         private final ClientTask task;
@@ -317,10 +380,18 @@ public final class ReferenceClient implements ClientUnderTest {
                             if (defects.has(Defect.SMALL_RECORD_BUFFER)) {
                                 channel.pipeline().addLast(new RecordSizeGuard());
                             }
-                            channel.pipeline().addLast(ssl, new MqttDecoder(256 * 1024), MqttEncoder.INSTANCE,
+                            // 256 KB takes AWS's largest packet (128 KB payload); the defect's fixed 64 KB buffer does not.
+                            int mqttBuffer = defects.has(Defect.MQTT_BUFFER_64K) ? 64 * 1024 : 256 * 1024;
+                            channel.pipeline().addLast(ssl, new MqttDecoder(mqttBuffer), MqttEncoder.INSTANCE,
                                     new SimpleChannelInboundHandler<MqttMessage>() {
                                         @Override
                                         protected void channelRead0(ChannelHandlerContext ctx, MqttMessage message) {
+                                            if (message.decoderResult().isFailure()) {
+                                                // A packet this client cannot take (over its buffer): it drops the connection.
+                                                inbound.add(message.decoderResult().cause());
+                                                ctx.close();
+                                                return;
+                                            }
                                             inbound.add(ReferenceCountUtil.retain(message));
                                         }
 
@@ -457,6 +528,253 @@ public final class ReferenceClient implements ClientUnderTest {
                 }
             }
             return true;
+        }
+
+        // ---- the device services (Shadow, Jobs, fleet provisioning), over the same connection
+
+        /** Replies of the services that arrived while waiting for something else, as "topic payload". */
+        private final List<String> inbox = new ArrayList<>();
+        private int nextToken = 1;
+
+        private record Incoming(String topic, JsonNode body) {
+        }
+
+        private String thingTopic(String rest) {
+            return "$aws/things/" + task.thingName() + "/" + rest;
+        }
+
+        /** The defect's status message, to a topic no least-privilege policy for the task allows. */
+        void publishOutsideTask() {
+            send(MqttMessageBuilders.publish().topicName("alpnlab/status/" + task.clientId()).qos(MqttQoS.AT_MOST_ONCE)
+                    .payload(Unpooled.copiedBuffer("{\"status\":\"up\"}", StandardCharsets.UTF_8)).build());
+        }
+
+        private void subscribeTo(long deadline, String... filters) throws ClientFailure, InterruptedException {
+            int packetId = nextPacketId++;
+            while (true) {
+                MqttMessageBuilders.SubscribeBuilder builder = MqttMessageBuilders.subscribe().messageId(packetId);
+                for (String filter : filters) {
+                    builder.addSubscription(MqttQoS.AT_LEAST_ONCE, filter);
+                }
+                send(builder.build());
+                MqttMessage suback = await(MqttMessageType.SUBACK, Math.min(deadline, System.nanoTime()
+                        + scaled(ACK_TIMEOUT).toNanos()), inbox);
+                if (suback != null) {
+                    return;
+                }
+                if (System.nanoTime() >= deadline) {
+                    throw new ClientFailure("NO_SUBACK", "no SUBACK for " + List.of(filters));
+                }
+            }
+        }
+
+        /** A QoS 1 publish of a service request, resent under the same packet ID until its PUBACK. */
+        private void request(String topic, String json, long deadline) throws ClientFailure, InterruptedException {
+            int packetId = nextPacketId++;
+            boolean duplicate = false;
+            while (true) {
+                send(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, duplicate, MqttQoS.AT_LEAST_ONCE, false, 0),
+                        new MqttPublishVariableHeader(topic, packetId), Unpooled.copiedBuffer(json, StandardCharsets.UTF_8)));
+                if (await(MqttMessageType.PUBACK, Math.min(deadline, System.nanoTime() + scaled(ACK_TIMEOUT).toNanos()),
+                        inbox) != null) {
+                    return;
+                }
+                if (System.nanoTime() >= deadline) {
+                    throw new ClientFailure("NO_PUBACK", "no PUBACK for the request on " + topic);
+                }
+                duplicate = true;
+            }
+        }
+
+        /**
+         * The next reply on one of the topics carrying this client token (null: any), from what already arrived or
+         * what arrives before the deadline; replies to other requesters (another client token) are passed over.
+         */
+        private Incoming reply(long deadline, String token, String... topics) throws ClientFailure, InterruptedException {
+            java.util.Set<String> wanted = java.util.Set.of(topics);
+            while (true) {
+                for (java.util.Iterator<String> entries = inbox.iterator(); entries.hasNext();) {
+                    String entry = entries.next();
+                    int space = entry.indexOf(' ');
+                    String topic = entry.substring(0, space);
+                    if (!wanted.contains(topic)) {
+                        continue;
+                    }
+                    entries.remove();
+                    JsonNode body = parse(entry.substring(space + 1));
+                    if (token == null || token.equals(body.path("clientToken").asText(null))) {
+                        return new Incoming(topic, body);
+                    }
+                }
+                MqttMessage message = await(null, deadline, inbox);
+                if (message == null) {
+                    throw new ClientFailure("NO_REPLY", "no reply on " + wanted + " in time");
+                }
+                ReferenceCountUtil.release(message);
+            }
+        }
+
+        private static JsonNode parse(String json) {
+            try {
+                return JSON.readTree(json);
+            } catch (java.io.IOException e) {
+                return JSON.createObjectNode();
+            }
+        }
+
+        private String token() {
+            return task.clientId() + "-" + nextToken++;
+        }
+
+        boolean shadowReport(long deadline) throws ClientFailure, InterruptedException {
+            String update = thingTopic("shadow/update");
+            subscribeTo(deadline, update + "/accepted", update + "/rejected", thingTopic("shadow/get/accepted"),
+                    thingTopic("shadow/get/rejected"));
+            if (defects.has(Defect.NEVER_REPORTS_SHADOW)) {
+                log.append("subscribed to the shadow; reporting nothing (defect)\n");
+                return true;
+            }
+            reportState(parse(task.payload()), deadline);
+            return true;
+        }
+
+        /**
+         * Publishes reported state until it is accepted. A 409 means the shadow moved on: read it again, then
+         * retry, at most 3 times (CLIENT-SHADOW-03); any other rejection is the device's own error.
+         */
+        private void reportState(JsonNode reported, long deadline) throws ClientFailure, InterruptedException {
+            String update = thingTopic("shadow/update");
+            int rejected = 0;
+            while (true) {
+                String token = token();
+                ObjectNode document = JSON.createObjectNode();
+                document.putObject("state").set("reported", reported);
+                document.put("clientToken", token);
+                request(update, document.toString(), deadline);
+                Incoming answer = reply(deadline, token, update + "/accepted", update + "/rejected");
+                if (answer.topic().endsWith("/accepted")) {
+                    log.append("shadow update accepted, version ").append(answer.body().path("version").asText()).append('\n');
+                    return;
+                }
+                rejected++;
+                int code = answer.body().path("code").asInt();
+                log.append("shadow update rejected ").append(code).append(' ').append(answer.body().path("message").asText())
+                        .append('\n');
+                if (defects.has(Defect.LOOPS_ON_REJECTED)) {
+                    continue;
+                }
+                if (code != 409 || rejected > 3) {
+                    throw new ClientFailure("SHADOW_REJECTED", "shadow update rejected " + code + ": "
+                            + answer.body().path("message").asText(), true);
+                }
+                String getToken = token();
+                request(thingTopic("shadow/get"), "{\"clientToken\":\"" + getToken + "\"}", deadline);
+                Incoming current = reply(deadline, getToken, thingTopic("shadow/get/accepted"), thingTopic("shadow/get/rejected"));
+                log.append("read the shadow again: version ").append(current.body().path("version").asText("none")).append('\n');
+            }
+        }
+
+        boolean shadowSync(long deadline) throws ClientFailure, InterruptedException {
+            String update = thingTopic("shadow/update");
+            subscribeTo(deadline, update + "/accepted", update + "/rejected", update + "/delta", thingTopic("shadow/get/accepted"),
+                    thingTopic("shadow/get/rejected"));
+            reportState(parse(task.payload()), deadline);
+            for (int applied = 0; applied < Math.max(1, task.expectMessages()); applied++) {
+                Incoming delta = reply(deadline, null, update + "/delta");
+                if (defects.has(Defect.IGNORES_DELTA)) {
+                    log.append("delta ").append(delta.body().path("state")).append(" received and ignored (defect)\n");
+                    continue;
+                }
+                log.append("applying delta ").append(delta.body().path("state")).append('\n');
+                reportState(delta.body().path("state"), deadline);
+            }
+            return true;
+        }
+
+        boolean takeJob(long deadline) throws ClientFailure, InterruptedException {
+            String jobs = thingTopic("jobs/");
+            subscribeTo(deadline, jobs + "notify-next", jobs + "start-next/accepted", jobs + "start-next/rejected",
+                    jobs + "$next/get/accepted", jobs + "$next/get/rejected", jobs + "+/update/accepted", jobs + "+/update/rejected");
+            JsonNode execution = null;
+            while (execution == null) {
+                String token = token();
+                if (defects.has(Defect.JOB_SKIPS_IN_PROGRESS)) {
+                    request(jobs + "$next/get", "{\"clientToken\":\"" + token + "\"}", deadline);
+                    execution = reply(deadline, token, jobs + "$next/get/accepted", jobs + "$next/get/rejected").body().get("execution");
+                } else {
+                    request(jobs + "start-next", "{\"clientToken\":\"" + token + "\"}", deadline);
+                    execution = reply(deadline, token, jobs + "start-next/accepted", jobs + "start-next/rejected").body()
+                            .get("execution");
+                }
+                if (execution == null) {
+                    log.append("no pending job; waiting for notify-next\n");
+                    reply(deadline, null, jobs + "notify-next");
+                }
+            }
+            String jobId = execution.path("jobId").asText();
+            log.append("job ").append(jobId).append(' ').append(execution.path("status").asText()).append(", version ")
+                    .append(execution.path("versionNumber").asText()).append('\n');
+            String token = token();
+            ObjectNode done = JSON.createObjectNode();
+            done.put("status", "SUCCEEDED");
+            done.put("expectedVersion", execution.path("versionNumber").asLong());
+            done.putObject("statusDetails").put("result", "done by the alpnlab reference client");
+            done.put("clientToken", token);
+            request(jobs + jobId + "/update", done.toString(), deadline);
+            Incoming answer = reply(deadline, token, jobs + jobId + "/update/accepted", jobs + jobId + "/update/rejected");
+            if (answer.topic().endsWith("/rejected")) {
+                throw new ClientFailure("JOB_UPDATE_REJECTED", answer.body().path("code").asText() + ": "
+                        + answer.body().path("message").asText(), true);
+            }
+            log.append("job ").append(jobId).append(" SUCCEEDED\n");
+            return true;
+        }
+
+        /** CreateCertificateFromCsr (the key stays on the device), then RegisterThing with the task's template. */
+        Provisioned provision(long deadline) throws ClientFailure, InterruptedException {
+            String csrTopic = "$aws/certificates/create-from-csr/json";
+            String provisionTopic = "$aws/provisioning-templates/" + task.topic() + "/provision/json";
+            subscribeTo(deadline, csrTopic + "/accepted", csrTopic + "/rejected", provisionTopic + "/accepted",
+                    provisionTopic + "/rejected");
+            java.security.KeyPair keys;
+            String csr;
+            try {
+                java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+                generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+                keys = generator.generateKeyPair();
+                var request = new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(
+                        new javax.security.auth.x500.X500Principal("CN=" + task.clientId()), keys.getPublic())
+                        .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
+                                .build(keys.getPrivate()));
+                csr = io.alpnlab.certs.Pem.encode(List.of(request));
+            } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
+                throw new ClientFailure("CREDENTIALS", "cannot make a key and CSR: " + e.getMessage(), true);
+            }
+            ObjectNode csrRequest = JSON.createObjectNode();
+            csrRequest.put("certificateSigningRequest", csr);
+            request(csrTopic, csrRequest.toString(), deadline);
+            Incoming issued = reply(deadline, null, csrTopic + "/accepted", csrTopic + "/rejected");
+            if (issued.topic().endsWith("/rejected")) {
+                throw new ClientFailure("PROVISIONING_REJECTED", issued.body().toString(), true);
+            }
+            X509Certificate certificate;
+            try {
+                certificate = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(
+                        new java.io.ByteArrayInputStream(issued.body().path("certificatePem").asText().getBytes(
+                                StandardCharsets.US_ASCII)));
+            } catch (java.security.cert.CertificateException e) {
+                throw new ClientFailure("PROVISIONING_REJECTED", "the certificate issued cannot be read: " + e.getMessage(), true);
+            }
+            ObjectNode register = JSON.createObjectNode();
+            register.put("certificateOwnershipToken", issued.body().path("certificateOwnershipToken").asText());
+            register.putObject("parameters").put("SerialNumber", task.clientId());
+            request(provisionTopic, register.toString(), deadline);
+            Incoming thing = reply(deadline, null, provisionTopic + "/accepted", provisionTopic + "/rejected");
+            if (thing.topic().endsWith("/rejected")) {
+                throw new ClientFailure("PROVISIONING_REJECTED", thing.body().toString(), true);
+            }
+            log.append("provisioned as ").append(thing.body().path("thingName").asText()).append('\n');
+            return new Provisioned(keys.getPrivate(), certificate, thing.body().path("thingName").asText());
         }
 
         /** Keeps the connection up until the deadline; false when it dropped (the caller reconnects). */

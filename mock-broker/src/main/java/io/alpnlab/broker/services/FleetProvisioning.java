@@ -58,6 +58,7 @@ public final class FleetProvisioning {
     static final Duration TOKEN_LIFETIME = Duration.ofHours(1);
 
     private static final String CERTIFICATES = "$aws/certificates/";
+    private static final java.security.Provider BC = new org.bouncycastle.jce.provider.BouncyCastleProvider();
     private static final String TEMPLATES = "$aws/provisioning-templates/";
 
     private final ObjectMapper json = new ObjectMapper();
@@ -137,11 +138,12 @@ public final class FleetProvisioning {
                 return rejected(topic, 400, "InvalidCertificateSigningRequest", "certificateSigningRequest holds no PEM"
                         + " certificate signing request", "create-from-csr without a CSR");
             }
-            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(csr.getSubjectPublicKeyInfo()))) {
+            // Bouncy Castle's provider, which knows keys by their OIDs (the JDK's KeyFactory lookup by OID fails for EC).
+            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(BC).build(csr.getSubjectPublicKeyInfo()))) {
                 return rejected(topic, 400, "InvalidCertificateSigningRequest", "the CSR's signature does not verify",
                         "create-from-csr with a CSR whose signature does not verify");
             }
-            publicKey = new JcaPEMKeyConverter().getPublicKey(csr.getSubjectPublicKeyInfo());
+            publicKey = new JcaPEMKeyConverter().setProvider(BC).getPublicKey(csr.getSubjectPublicKeyInfo());
         } catch (Exception e) {
             return rejected(topic, 400, "InvalidCertificateSigningRequest", "the CSR cannot be read: " + e.getMessage(),
                     "create-from-csr with an unreadable CSR");

@@ -266,6 +266,11 @@ public final class Jobs {
         executions.clear();
     }
 
+    /** Deletes a thing's executions (AWS's DeleteJobExecution, for all of them): a case starts from an empty queue. */
+    public synchronized void deleteExecutions(String thing) {
+        executions.remove(thing);
+    }
+
     // ---- documents
 
     private Iterable<Execution> of(String thing) {

@@ -35,8 +35,12 @@ public final class Shadows {
     private final ObjectMapper json = new ObjectMapper();
     private final Clock clock;
     private final Map<String, Shadow> shadows = new HashMap<>();
-    /** Updates of a thing still to be refused with 409, as a case's set-up asks (CLIENT-SHADOW-03). */
-    private final Map<String, Integer> conflictsToForce = new HashMap<>();
+    /** Updates a device may send after a 409 without reading the shadow again before it counts as a loop. */
+    static final int UPDATES_WITHOUT_READ = 3;
+    /** Things whose shadow "moved on" for the device until it reads it again, with the updates rejected so far. */
+    private final Map<String, Integer> staleUntilRead = new HashMap<>();
+    /** Things whose device read the shadow after a forced conflict, with the updates that were rejected. */
+    private final Map<String, Integer> recovering = new HashMap<>();
 
     public Shadows(Clock clock) {
         this.clock = clock;
@@ -100,6 +104,7 @@ public final class Shadows {
     }
 
     private ServiceEvent get(Address address, byte[] payload) {
+        readAgain(address.thing());
         ObjectNode request = parseOrEmpty(payload);
         String token = request == null ? null : textOrNull(request.get("clientToken"));
         Shadow shadow = shadows.get(address.key());
@@ -199,11 +204,12 @@ public final class Shadows {
         Shadow shadow = shadows.computeIfAbsent(address.key(), key -> new Shadow());
         JsonNode version = request.get("version");
         long current = shadow.exists ? shadow.version : shadow.deletedVersion;
-        boolean forced = !operator && forcedConflict(address.thing());
+        List<Check> loopChecks = new ArrayList<>();
+        boolean forced = !operator && forcedConflict(address.thing(), requester, loopChecks);
         if (forced || version != null && version.canConvertToLong() && version.asLong() != current) {
             String detail = forced ? "a version conflict the case forces (another writer updated the shadow first)"
                     : "version " + version.asLong() + " named, the shadow is at " + current;
-            List<Check> checks = new ArrayList<>();
+            List<Check> checks = new ArrayList<>(loopChecks);
             checks.add(Check.applied(Rule.SVC_SHADOW_01, "update of " + address.describe() + " rejected 409 Version conflict: "
                     + detail));
             return rejectedWith(base, 409, "Version conflict", token, checks);
@@ -269,6 +275,11 @@ public final class Shadows {
         if (!operator && state.has("reported") && !state.get("reported").isNull()) {
             checks.add(Check.pass(Rule.CLIENT_SHADOW_01, requester + " reported " + state.get("reported") + " to "
                     + address.describe() + ": accepted, version " + shadow.version));
+            Integer recovered = recovering.remove(address.thing());
+            if (recovered != null) {
+                checks.add(Check.pass(Rule.CLIENT_SHADOW_03, requester + " read the shadow again after " + recovered
+                        + " rejected update(s) and its update was accepted (version " + shadow.version + ")"));
+            }
             if (deltaBefore != null && desiredBefore != null && delta(desiredBefore, shadow.reported) == null) {
                 checks.add(Check.pass(Rule.CLIENT_SHADOW_02, requester + " reported the desired state " + desiredBefore
                         + ": the delta is clear (version " + shadow.version + ")"));
@@ -277,13 +288,30 @@ public final class Shadows {
         return new ServiceEvent(replies, checks);
     }
 
-    private boolean forcedConflict(String thing) {
-        Integer left = conflictsToForce.get(thing);
-        if (left == null || left <= 0) {
+    /**
+     * Whether a device's update of the thing meets the conflict a case forces: the thing stays "moved on" for the
+     * device until it reads the shadow again. Past {@value #UPDATES_WITHOUT_READ} updates without a read the device
+     * is looping (CLIENT-SHADOW-03), which is flagged once.
+     */
+    private boolean forcedConflict(String thing, String requester, List<Check> checks) {
+        Integer rejected = staleUntilRead.get(thing);
+        if (rejected == null) {
             return false;
         }
-        conflictsToForce.put(thing, left - 1);
+        staleUntilRead.put(thing, rejected + 1);
+        if (rejected + 1 == UPDATES_WITHOUT_READ + 1) {
+            checks.add(Check.fail(Rule.CLIENT_SHADOW_03, requester + " sent " + (rejected + 1) + " updates after a 409 without"
+                    + " reading the shadow again: it loops on the rejection"));
+        }
         return true;
+    }
+
+    /** A device's get: a thing it had a conflict on is readable again, and its next accepted update is a recovery. */
+    private void readAgain(String thing) {
+        Integer rejected = staleUntilRead.remove(thing);
+        if (rejected != null && rejected > 0) {
+            recovering.put(thing, rejected);
+        }
     }
 
     // ---- the operator's side (control endpoint, in-JVM API, the suite)
@@ -318,15 +346,20 @@ public final class Shadows {
         return Optional.of(document.toString());
     }
 
-    /** Refuses the thing's next {@code count} device updates with 409, as if another writer had been first. */
-    public synchronized void forceVersionConflicts(String thing, int count) {
-        conflictsToForce.put(thing, count);
+    /**
+     * Makes the thing's shadow "move on" for its device, as if another writer had been first: the device's updates
+     * are refused with 409 until it reads the shadow again (CLIENT-SHADOW-03).
+     */
+    public synchronized void forceVersionConflict(String thing) {
+        staleUntilRead.put(thing, 0);
+        recovering.remove(thing);
     }
 
     /** Forgets every shadow (a fresh run). */
     public synchronized void clear() {
         shadows.clear();
-        conflictsToForce.clear();
+        staleUntilRead.clear();
+        recovering.clear();
     }
 
     // ---- documents
