@@ -28,7 +28,9 @@ const char *alpnlab_line_field(const alpnlab_line *line, const char *key);
 int alpnlab_line_append(char *line, size_t capacity, const char *key, const char *value);
 
 /* One task of a RUN line, already validated. */
-typedef enum { TASK_CONNECT, TASK_PUBLISH, TASK_SUBSCRIBE, TASK_STAY_CONNECTED } alpnlab_action;
+typedef enum { TASK_CONNECT, TASK_PUBLISH, TASK_SUBSCRIBE, TASK_STAY_CONNECTED, TASK_SHADOW_REPORT,
+               /* An action of the protocol this agent does not implement: answered "unsupported", not an error. */
+               TASK_UNSUPPORTED } alpnlab_action;
 
 typedef struct {
     alpnlab_action action;

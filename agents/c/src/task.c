@@ -59,6 +59,9 @@ typedef struct {
     uint64_t last_sent;
     uint64_t ping_sent_at;
     uint16_t next_packet_id;
+    /* The last PUBLISH received, for the shadow's replies (small JSON documents). */
+    char last_topic[300];
+    char last_payload[1100];
 } session;
 
 /* Failure outcomes travel as return codes: 0 ok, FAILED (result filled), FATAL (no retry helps). */
@@ -337,6 +340,8 @@ static int on_publish(session *s, const packet *p, int *received) {
     topic[topic_length] = '\0';
     memcpy(payload, p->body + offset, payload_length);
     payload[payload_length] = '\0';
+    snprintf(s->last_topic, sizeof s->last_topic, "%s", topic);
+    snprintf(s->last_payload, sizeof s->last_payload, "%s", payload);
     if (qos == 1) {
         unsigned char ack[2] = {p->body[2 + topic_length], p->body[3 + topic_length]};
         if (send_packet(s, PUBACK << 4, ack, 2) != 0) return FAILED;
@@ -455,6 +460,105 @@ static int mqtt_subscribe(session *s, uint64_t deadline) {
     return 0;
 }
 
+/* One SUBSCRIBE at QoS 1 for the filters, resent under the same packet ID until its SUBACK. */
+static int subscribe_filters(session *s, const char *const *filters, int count, uint64_t deadline) {
+    unsigned char body[1200];
+    uint16_t id = s->next_packet_id++;
+    for (;;) {
+        size_t n = 0;
+        body[n++] = (unsigned char) (id >> 8);
+        body[n++] = (unsigned char) id;
+        for (int i = 0; i < count; i++) {
+            if (n + strlen(filters[i]) + 3 > sizeof body) return fail(s, "CONFIG", "shadow topics too long", 0);
+            n += alpnlab_mqtt_put_string(body + n, filters[i]);
+            body[n++] = 1;
+        }
+        if (send_packet(s, SUBSCRIBE << 4 | 0x02, body, n) != 0) return FAILED;
+        int got = await(s, SUBACK, id, min_u64(deadline, alpnlab_now_ms() + scaled(s, ACK_TIMEOUT_MS)), NULL, NULL);
+        if (got < 0) return FAILED;
+        if (got == 1) return 0;
+        if (alpnlab_now_ms() >= deadline) return fail(s, "NO_SUBACK", "no SUBACK for the shadow topics", 0);
+    }
+}
+
+/* A QoS 1 publish of a request, resent with DUP under the same packet ID until its PUBACK. */
+static int publish_request(session *s, const char *topic, const char *payload, uint64_t deadline) {
+    unsigned char body[PACKET_BUFFER];
+    size_t topic_length = strlen(topic), payload_length = strlen(payload);
+    if (topic_length + payload_length + 4 > sizeof body) return fail(s, "CONFIG", "request too large", 0);
+    uint16_t id = s->next_packet_id++;
+    int dup = 0;
+    for (;;) {
+        size_t n = alpnlab_mqtt_put_string(body, topic);
+        body[n++] = (unsigned char) (id >> 8);
+        body[n++] = (unsigned char) id;
+        memcpy(body + n, payload, payload_length);
+        n += payload_length;
+        if (send_packet(s, (unsigned char) (PUBLISH << 4 | (dup ? 0x08 : 0) | 0x02), body, n) != 0) return FAILED;
+        int got = await(s, PUBACK, id, min_u64(deadline, alpnlab_now_ms() + scaled(s, ACK_TIMEOUT_MS)), NULL, NULL);
+        if (got < 0) return FAILED;
+        if (got == 1) return 0;
+        if (alpnlab_now_ms() >= deadline) return fail(s, "NO_PUBACK", "no PUBACK for the shadow request", 0);
+        dup = 1;
+    }
+}
+
+/* Waits for a reply on one of two topics that carries the client token; 1 for the first topic, 2 for the second. */
+static int await_reply(session *s, const char *first, const char *second, const char *token, uint64_t deadline) {
+    char quoted[96];
+    snprintf(quoted, sizeof quoted, "\"clientToken\":\"%s\"", token);
+    for (;;) {
+        s->last_topic[0] = '\0';
+        int got = await(s, 0, 0, deadline, NULL, NULL);
+        if (got < 0) return FAILED;
+        if (got == 0) return fail(s, "NO_REPLY", "no reply from the shadow service in time", 0);
+        if (strstr(s->last_payload, quoted) == NULL) continue;
+        if (strcmp(s->last_topic, first) == 0) return 1;
+        if (strcmp(s->last_topic, second) == 0) return 2;
+    }
+}
+
+/*
+ * Reports the task's payload (a JSON object) as the reported state of the thing named by the client ID
+ * (its classic shadow) until the update is accepted. A 409 means the shadow moved on: read it again
+ * (publish to .../shadow/get), then retry, at most 3 times; another rejection is the device's own error.
+ */
+static int shadow_report(session *s, uint64_t deadline) {
+    char base[200], update[220], accepted[240], rejected[240], get[220], get_accepted[240], get_rejected[240];
+    snprintf(base, sizeof base, "$aws/things/%s/shadow", s->task->client_id);
+    snprintf(update, sizeof update, "%s/update", base);
+    snprintf(accepted, sizeof accepted, "%s/accepted", update);
+    snprintf(rejected, sizeof rejected, "%s/rejected", update);
+    snprintf(get, sizeof get, "%s/get", base);
+    snprintf(get_accepted, sizeof get_accepted, "%s/accepted", get);
+    snprintf(get_rejected, sizeof get_rejected, "%s/rejected", get);
+    const char *filters[] = {accepted, rejected, get_accepted, get_rejected};
+    if (subscribe_filters(s, filters, 4, deadline) != 0) return FAILED;
+    for (int attempt = 1;; attempt++) {
+        char token[80], document[PACKET_BUFFER / 2];
+        snprintf(token, sizeof token, "%.60s-%d", s->task->client_id, attempt);
+        int length = snprintf(document, sizeof document, "{\"state\":{\"reported\":%s},\"clientToken\":\"%s\"}",
+                              s->task->payload[0] == '{' ? s->task->payload : "{}", token);
+        if (length < 0 || (size_t) length >= sizeof document) return fail(s, "CONFIG", "reported state too large", 0);
+        if (publish_request(s, update, document, deadline) != 0) return FAILED;
+        int reply = await_reply(s, accepted, rejected, token, deadline);
+        if (reply < 0) return FAILED;
+        if (reply == 1) {
+            report(s->reporter, "shadow update accepted");
+            return 0;
+        }
+        report(s->reporter, "shadow update rejected: %.200s", s->last_payload);
+        if (strstr(s->last_payload, "\"code\":409") == NULL || attempt > 3) {
+            return fail(s, "SHADOW_REJECTED", s->last_payload, 0);
+        }
+        char get_token[80], get_document[120];
+        snprintf(get_token, sizeof get_token, "%.60s-get-%d", s->task->client_id, attempt);
+        snprintf(get_document, sizeof get_document, "{\"clientToken\":\"%s\"}", get_token);
+        if (publish_request(s, get, get_document, deadline) != 0) return FAILED;
+        if (await_reply(s, get_accepted, get_rejected, get_token, deadline) < 0) return FAILED;
+    }
+}
+
 /* Stays connected until the deadline: 0 when it did, FAILED when the connection dropped. */
 static int mqtt_stay_connected(session *s, uint64_t deadline) {
     for (;;) {
@@ -501,6 +605,13 @@ void alpnlab_task_run(alpnlab_agent *agent, const alpnlab_task *task, const alpn
     snprintf(result->token, sizeof result->token, "NO_ATTEMPT");
     result->message[0] = '\0';
     result->outcome = OUTCOME_FAILURE;
+    if (task->action == TASK_UNSUPPORTED) {
+        result->outcome = OUTCOME_UNSUPPORTED;
+        snprintf(result->message, sizeof result->message, "this agent does not implement the action yet (it does CONNECT,"
+                 " PUBLISH, SUBSCRIBE, STAY_CONNECTED and SHADOW_REPORT)");
+        free(s);
+        return;
+    }
     uint64_t deadline = alpnlab_now_ms() + task->timeout_ms;
     int done = 0, failed_connects = 0, lost = 0, last_was_lost = 0;
     for (int attempt = 0; !done && alpnlab_now_ms() < deadline; attempt++) {
@@ -526,6 +637,8 @@ void alpnlab_task_run(alpnlab_agent *agent, const alpnlab_task *task, const alpn
                 case TASK_CONNECT: break;
                 case TASK_PUBLISH: ret = mqtt_publish(s, deadline); break;
                 case TASK_SUBSCRIBE: ret = mqtt_subscribe(s, deadline); break;
+                case TASK_SHADOW_REPORT: ret = shadow_report(s, deadline); break;
+                case TASK_UNSUPPORTED: break;
                 case TASK_STAY_CONNECTED:
                     ret = mqtt_stay_connected(s, deadline);
                     if (ret != 0) {

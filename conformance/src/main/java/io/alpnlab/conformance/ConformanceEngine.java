@@ -375,28 +375,44 @@ public final class ConformanceEngine implements AutoCloseable {
      * back. A given policy that uses wildcards cannot judge CLIENT-POLICY-01: the case is blocked, saying why.
      */
     private Runnable underPolicy(ClientTask task) {
-        String document;
+        List<String> documents = new ArrayList<>();
         try {
-            document = settings.policy() != null ? Files.readString(settings.policy())
-                    : LeastPrivilegePolicy.forTask(task).document(task.serverName()).toString();
+            for (Path file : settings.policy()) {
+                documents.add(Files.readString(file));
+            }
         } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("cannot read the policy " + settings.policy() + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot read the policy: " + e.getMessage(), e);
         }
-        io.alpnlab.broker.registry.AwsPolicy.Parsed parsed;
-        try {
-            parsed = io.alpnlab.broker.registry.AwsPolicy.parse(document);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the policy " + settings.policy() + " cannot be used: " + e.getMessage(), e);
+        String given = settings.policy().isEmpty() ? "the suite's policy for the task" : "the policy " + settings.policy();
+        if (documents.isEmpty()) {
+            documents.add(LeastPrivilegePolicy.forTask(task).document(task.serverName()).toString());
         }
-        if (!parsed.wildcards().isEmpty()) {
-            throw new IllegalArgumentException("the policy " + settings.policy() + " uses wildcards (" + String.join(", ",
-                    parsed.wildcards()) + "); Device Advisor requires a policy without them, and so does this case");
+        List<String> connect = new ArrayList<>();
+        List<String> publish = new ArrayList<>();
+        List<String> subscribe = new ArrayList<>();
+        List<String> wildcards = new ArrayList<>();
+        for (String document : documents) {
+            io.alpnlab.broker.registry.AwsPolicy.Parsed parsed;
+            try {
+                parsed = io.alpnlab.broker.registry.AwsPolicy.parse(document);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(given + " cannot be used: " + e.getMessage(), e);
+            }
+            connect.addAll(parsed.policy().connect());
+            publish.addAll(parsed.policy().publish());
+            subscribe.addAll(parsed.policy().subscribe());
+            wildcards.addAll(parsed.wildcards());
+        }
+        if (!wildcards.isEmpty()) {
+            throw new IllegalArgumentException(given + " uses wildcards (" + String.join(", ", wildcards) + "); Device Advisor"
+                    + " requires a policy without them, and so does this case");
         }
         io.alpnlab.broker.registry.DeviceRegistry registry = broker.context().registry();
         String fingerprint = io.alpnlab.certs.Pem.sha256Fingerprint(io.alpnlab.certs.Pem.readCertificates(task.certFile()).get(0));
         java.util.Optional<io.alpnlab.broker.registry.RegisteredDevice> before = registry.lookup(fingerprint);
         registry.register(new io.alpnlab.broker.registry.RegisteredDevice(fingerprint,
-                io.alpnlab.broker.registry.DeviceStatus.ACTIVE, client.clientIdFor(task), parsed.policy()));
+                io.alpnlab.broker.registry.DeviceStatus.ACTIVE, client.clientIdFor(task),
+                new io.alpnlab.broker.registry.DevicePolicy(connect, publish, subscribe)));
         return () -> before.ifPresentOrElse(registry::register, () -> registry.deregister(fingerprint));
     }
 

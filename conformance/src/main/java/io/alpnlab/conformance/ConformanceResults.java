@@ -96,12 +96,16 @@ public final class ConformanceResults {
         // The least-privilege policy for what the client did in this run, beside the results (the report copies it).
         List<io.alpnlab.broker.observe.ConnectionRecord> records = new java.util.ArrayList<>();
         results.forEach(result -> records.addAll(result.records()));
-        ObjectNode policy = LeastPrivilegePolicy.fromRecords(records, ConformanceEngine.HELPER_CLIENT_ID)
-                .document(engine.brokerSettings().endpoints().get(0));
-        root.put("leastPrivilegePolicy", LeastPrivilegePolicy.FILE);
+        List<ObjectNode> policies = LeastPrivilegePolicy.fromRecords(records, ConformanceEngine.HELPER_CLIENT_ID)
+                .documents(engine.brokerSettings().endpoints().get(0));
+        ArrayNode policyFiles = root.putArray("leastPrivilegePolicy");
         try {
             Files.createDirectories(folder);
-            Files.writeString(folder.resolve(LeastPrivilegePolicy.FILE), json.writeValueAsString(policy) + "\n");
+            for (int i = 0; i < policies.size(); i++) {
+                String name = LeastPrivilegePolicy.fileName(i);
+                Files.writeString(folder.resolve(name), json.writeValueAsString(policies.get(i)) + "\n");
+                policyFiles.add(name);
+            }
             Path file = folder.resolve(FILE);
             Files.writeString(file, json.writeValueAsString(root) + "\n");
             return file;

@@ -27,12 +27,12 @@ import java.util.stream.Collectors;
  * @param resultsDir where results.json and the per-case files go
  * @param runId this run's identity, written into results.json so that the report step refuses another run's results
  * @param capture which cases get a pcapng capture and key log per connection
- * @param policy an AWS IoT policy document (JSON) the policy case runs the device under, or null for the suite's own
- *     least-privilege policy for the task
+ * @param policy AWS IoT policy documents (JSON) the policy case runs the device under, together as if attached to
+ *     its certificate; empty for the suite's own least-privilege policy for the task
  */
 public record ConformanceSettings(String client, String target, List<String> include, List<String> exclude,
         Duration caseTimeout, double timeScale, boolean realTime, boolean allowUnsupported, Path resultsDir, String runId,
-        Capture capture, Path policy) {
+        Capture capture, List<Path> policy) {
 
     /** Which cases' connections are written as captures with their TLS secrets. */
     public enum Capture { FAILING, ALL, OFF }
@@ -59,8 +59,8 @@ public record ConformanceSettings(String client, String target, List<String> inc
         KEYS.put("run-id", new String[] {"", "this run's identity in results.json (default: a random one)"});
         KEYS.put("capture", new String[] {"failing", "pcapng capture and TLS key log of each connection: failing (cases that"
                 + " fail or are blocked), all, or off"});
-        KEYS.put("policy", new String[] {"", "an AWS IoT policy document (JSON, no wildcards) for Policy-LeastPrivilege; default:"
-                + " the suite's least-privilege policy for the task"});
+        KEYS.put("policy", new String[] {"", "AWS IoT policy documents (JSON, no wildcards), comma-separated, for"
+                + " Policy-LeastPrivilege; default: the suite's least-privilege policy for the task"});
     }
 
     public static ConformanceSettings fromProperties(Map<String, String> properties) {
@@ -100,15 +100,19 @@ public record ConformanceSettings(String client, String target, List<String> inc
                 capture(values.getOrDefault("capture", KEYS.get("capture")[0])), policy(values.getOrDefault("policy", "")));
     }
 
-    private static Path policy(String given) {
-        if (given.isEmpty()) {
-            return null;
+    private static List<Path> policy(String given) {
+        List<Path> files = new ArrayList<>();
+        for (String name : given.split(",")) {
+            if (name.isBlank()) {
+                continue;
+            }
+            Path file = Path.of(name.trim());
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                throw new IllegalArgumentException(PREFIX + "policy: '" + name.trim() + "' is not a file");
+            }
+            files.add(file);
         }
-        Path file = Path.of(given);
-        if (!java.nio.file.Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(PREFIX + "policy='" + given + "' is not a file");
-        }
-        return file;
+        return List.copyOf(files);
     }
 
     private static Capture capture(String given) {
@@ -159,7 +163,7 @@ public record ConformanceSettings(String client, String target, List<String> inc
         shown.put("results-dir", resultsDir.toString());
         shown.put("run-id", runId);
         shown.put("capture", capture.name().toLowerCase(java.util.Locale.ROOT));
-        shown.put("policy", policy == null ? "" : policy.toString());
+        shown.put("policy", String.join(",", policy.stream().map(Path::toString).toList()));
         return shown;
     }
 

@@ -21,8 +21,10 @@ import java.util.regex.Pattern;
  */
 public final class LeastPrivilegePolicy {
 
-    /** The file the run writes beside results.json. */
-    public static final String FILE = "least-privilege-policy.json";
+    /** The files the run writes beside results.json: least-privilege-policy.json, then -2, -3... when one is too large. */
+    public static String fileName(int index) {
+        return index == 0 ? "least-privilege-policy.json" : "least-privilege-policy-" + (index + 1) + ".json";
+    }
     public static final String THING = "${iot:Connection.Thing.ThingName}";
     /** The account in the ARNs: AWS's documentation placeholder; replace it with yours. */
     public static final String ACCOUNT = "123456789012";
@@ -96,30 +98,69 @@ public final class LeastPrivilegePolicy {
         return String.join("/", levels);
     }
 
-    /** The document, in AWS's policy grammar, with ARNs in the endpoint's region. */
+    /** AWS's limit on a policy document, in characters without white space. */
+    public static final int MAX_DOCUMENT_CHARACTERS = 2048;
+
+    /** The document, in AWS's policy grammar, with ARNs in the endpoint's region (it may exceed AWS's size limit). */
     public ObjectNode document(String endpoint) {
+        List<ObjectNode> documents = documents(endpoint, Integer.MAX_VALUE);
+        return documents.get(0);
+    }
+
+    /**
+     * The policy as documents within AWS's {@value #MAX_DOCUMENT_CHARACTERS} characters each, to attach together to the
+     * certificate (AWS allows 10 per certificate): a device that uses many topics needs more than one.
+     */
+    public List<ObjectNode> documents(String endpoint) {
+        return documents(endpoint, MAX_DOCUMENT_CHARACTERS);
+    }
+
+    private List<ObjectNode> documents(String endpoint, int limit) {
         Matcher region = REGION.matcher(endpoint);
         String prefix = "arn:aws:iot:" + (region.find() ? region.group(1) : "us-east-1") + ":" + ACCOUNT + ":";
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode document = json.createObjectNode();
+        List<String[]> grants = new java.util.ArrayList<>();
+        add(grants, "iot:Connect", prefix + "client/", connect);
+        add(grants, "iot:Publish", prefix + "topic/", publish);
+        add(grants, "iot:Subscribe", prefix + "topicfilter/", subscribe);
+        add(grants, "iot:Receive", prefix + "topic/", receive);
+        List<ObjectNode> documents = new java.util.ArrayList<>();
+        ObjectNode current = emptyDocument();
+        for (String[] grant : grants) {
+            ObjectNode candidate = current.deepCopy();
+            grant(candidate, grant[0], grant[1]);
+            if (candidate.toString().length() > limit && !current.path("Statement").isEmpty()) {
+                documents.add(current);
+                candidate = emptyDocument();
+                grant(candidate, grant[0], grant[1]);
+            }
+            current = candidate;
+        }
+        documents.add(current);
+        return documents;
+    }
+
+    private static void add(List<String[]> grants, String action, String prefix, Set<String> names) {
+        names.stream().sorted().forEach(name -> grants.add(new String[] {action, prefix + name}));
+    }
+
+    private static ObjectNode emptyDocument() {
+        ObjectNode document = new ObjectMapper().createObjectNode();
         document.put("Version", "2012-10-17");
-        ArrayNode statements = document.putArray("Statement");
-        statement(statements, "iot:Connect", prefix + "client/", connect);
-        statement(statements, "iot:Publish", prefix + "topic/", publish);
-        statement(statements, "iot:Subscribe", prefix + "topicfilter/", subscribe);
-        statement(statements, "iot:Receive", prefix + "topic/", receive);
+        document.putArray("Statement");
         return document;
     }
 
-    private static void statement(ArrayNode statements, String action, String prefix, Set<String> names) {
-        if (names.isEmpty()) {
-            return;
+    /** Adds the resource to the document's statement for the action (the last one, when it is that action's). */
+    private static void grant(ObjectNode document, String action, String resource) {
+        ArrayNode statements = (ArrayNode) document.get("Statement");
+        ObjectNode last = statements.isEmpty() ? null : (ObjectNode) statements.get(statements.size() - 1);
+        if (last == null || !last.path("Action").asText().equals(action)) {
+            last = statements.addObject();
+            last.put("Effect", "Allow");
+            last.put("Action", action);
+            last.putArray("Resource");
         }
-        ObjectNode statement = statements.addObject();
-        statement.put("Effect", "Allow");
-        statement.put("Action", action);
-        ArrayNode resources = statement.putArray("Resource");
-        names.stream().sorted().forEach(name -> resources.add(prefix + name));
+        ((ArrayNode) last.get("Resource")).add(resource);
     }
 
     private static String topicOf(String detail) {

@@ -140,7 +140,14 @@ class SuiteCatchesDefectsTest {
                 Arguments.of("ignore-pingresp", "MQTT-KeepAlive-NoPingresp", "CLIENT-KA-01"),
                 Arguments.of("mqtt-31", "MQTT-Connect-ProtocolVersion", "MQTT-CONN-03"),
                 Arguments.of("small-record-buffer", "TLS-Chain-AwsSize", "TLS-SIZE-01"),
-                Arguments.of("small-record-buffer", "TLS-Records-16K", "TLS-SIZE-03"));
+                Arguments.of("small-record-buffer", "TLS-Records-16K", "TLS-SIZE-03"),
+                Arguments.of("never-reports-shadow", "Shadow-ReportState", "CLIENT-SHADOW-01"),
+                Arguments.of("ignores-delta", "Shadow-ApplyDesired", "CLIENT-SHADOW-02"),
+                Arguments.of("loops-on-rejected", "Shadow-VersionConflict", "CLIENT-SHADOW-03"),
+                Arguments.of("job-skips-in-progress", "Jobs-Execution", "CLIENT-JOBS-01"),
+                Arguments.of("keeps-claim-certificate", "Provisioning-ByClaim", "CLIENT-PROV-01"),
+                Arguments.of("mqtt-buffer-64k", "MQTT-Subscribe-Payload128K", "CLIENT-PUBACK-01"),
+                Arguments.of("out-of-policy-topic", "Policy-LeastPrivilege", "CLIENT-POLICY-01"));
     }
 
     /**

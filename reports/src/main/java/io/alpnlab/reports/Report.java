@@ -35,15 +35,15 @@ public record Report(Matrix matrix, List<Path> matrixFiles, Path allureIndex) {
                 throw new UncheckedIOException("cannot copy the captures of " + captures + " into " + out, e);
             }
         }
-        // The least-privilege AWS IoT policy the run wrote for what the client did.
-        Path policy = results.toAbsolutePath().getParent().resolve("least-privilege-policy.json");
-        if (Files.isRegularFile(policy)) {
-            try {
+        // The least-privilege AWS IoT policy documents the run wrote for what the client did.
+        try (var beside = Files.list(results.toAbsolutePath().getParent())) {
+            for (Path policy : beside.filter(file -> file.getFileName().toString().matches("least-privilege-policy(-\\d+)?\\.json"))
+                    .toList()) {
                 Files.createDirectories(out);
                 Files.copy(policy, out.resolve(policy.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot copy " + policy + " into " + out, e);
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy the least-privilege policy beside the matrix in " + out, e);
         }
         Path index = null;
         if (allureResults != null) {

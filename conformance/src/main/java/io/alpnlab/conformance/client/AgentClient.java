@@ -111,8 +111,14 @@ public final class AgentClient extends IdentifiedClient {
                     case "RECEIVED" -> received.add(line.required("topic") + " " + line.fields().getOrDefault("payload", ""));
                     case "LOG" -> log.append(line.fields().getOrDefault("text", "")).append('\n');
                     case "ERROR" -> {
-                        return ClientReport.failure("AGENT_ERROR", line.fields().getOrDefault("message", ""), log.toString(),
-                                elapsed(start));
+                        String message = line.fields().getOrDefault("message", "");
+                        // An agent built before an action existed knows nothing of it: that is "not supported", not a
+                        // failure of the device (agents now answer RESULT outcome=unsupported themselves).
+                        if (message.startsWith("unknown action '" + task.action().name() + "'")) {
+                            return ClientReport.notSupported("the agent does not know the action " + task.action().name()
+                                    + " (built before it existed)", elapsed(start));
+                        }
+                        return ClientReport.failure("AGENT_ERROR", message, log.toString(), elapsed(start));
                     }
                     case "RESULT" -> {
                         String outcome = line.required("outcome");
