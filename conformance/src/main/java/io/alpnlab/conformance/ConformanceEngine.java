@@ -270,6 +270,10 @@ public final class ConformanceEngine implements AutoCloseable {
             return CaseResult.skipped(conformanceCase.id(), conformanceCase.rule(), Verdict.NOT_SUPPORTED,
                     "needs a client that can be told what to do; a passive device is judged on what it does by itself");
         }
+        if (!client.actions().contains(conformanceCase.action())) {
+            return CaseResult.skipped(conformanceCase.id(), conformanceCase.rule(), Verdict.NOT_SUPPORTED, client.name()
+                    + " does not do " + conformanceCase.action() + " (ClientUnderTest.actions())");
+        }
         ClientTask task = task(conformanceCase);
         String clientId = client.clientIdFor(task);
         awaitConnectInterval(clientId);
@@ -289,7 +293,8 @@ public final class ConformanceEngine implements AutoCloseable {
                     : conformanceCase.needs(ConformanceCase.Need.LARGE_DELIVERY)
                             ? runWithDelivery(task.withExpectMessages(1), "x".repeat(conformanceCase.deliveryBytes()))
                     : afterSubscribe != null
-                            ? runAfterSubscribe(task, () -> afterSubscribe.accept(broker.context().services(), clientId))
+                            ? runAfterSubscribe(task, () -> conformanceCase.services().ready().test(broker.context().services(),
+                                    clientId), () -> afterSubscribe.accept(broker.context().services(), clientId))
                     : runUntilBlocked(task, conformanceCase, mark);
         } catch (IllegalArgumentException badPolicy) {
             return CaseResult.skipped(conformanceCase.id(), conformanceCase.rule(), Verdict.BLOCKED, badPolicy.getMessage());
@@ -464,7 +469,7 @@ public final class ConformanceEngine implements AutoCloseable {
      * (16 KB) TLS records.
      */
     private ClientReport runWithDelivery(ClientTask task, String payload) throws InterruptedException {
-        return runAfterSubscribe(task, () -> {
+        return runAfterSubscribe(task, () -> true, () -> {
             try {
                 ClientReport published = new ReferenceClient().run(new ClientTask(ClientTask.Action.PUBLISH, connectHost,
                         broker.port(ListenerRole.MQTT_8883), task.serverName(), List.of(), task.caFile(), task.certFile(),
@@ -483,16 +488,18 @@ public final class ConformanceEngine implements AutoCloseable {
      * Runs the client and, once the broker has sent it a SUBACK (it is listening), does what the case's operator
      * does: publishes to it, sets a shadow's desired state. The client's report completes the run.
      */
-    private ClientReport runAfterSubscribe(ClientTask task, Runnable operator) throws InterruptedException {
+    private ClientReport runAfterSubscribe(ClientTask task, java.util.function.BooleanSupplier ready, Runnable operator)
+            throws InterruptedException {
         java.util.concurrent.CompletableFuture<ClientReport> run = new java.util.concurrent.CompletableFuture<>();
         Thread thread = startClient(task, run);
         long deadline = System.nanoTime() + task.timeout().toNanos();
         String clientId = client.clientIdFor(task);
-        while (!run.isDone() && !broker.context().openConnectionHasSent(clientId, "SUBACK")
-                && System.nanoTime() < deadline) {
+        java.util.function.BooleanSupplier listening = () -> broker.context().openConnectionHasSent(clientId, "SUBACK")
+                && ready.getAsBoolean();
+        while (!run.isDone() && !listening.getAsBoolean() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        if (!run.isDone() && broker.context().openConnectionHasSent(clientId, "SUBACK")) {
+        if (!run.isDone() && listening.getAsBoolean()) {
             operator.run();
         }
         try {

@@ -140,6 +140,7 @@ public final class BrokerCommand implements Callable<Integer> {
         footer.addAll(List.of(commandLine.getCommandSpec().usageMessage().footer()));
         commandLine.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
         commandLine.addSubcommand("probe", new io.alpnlab.broker.probe.ProbeCommand());
+        commandLine.addSubcommand("things", new io.alpnlab.broker.control.ThingsCommand());
         commandLine.setExecutionExceptionHandler((error, failed, parseResult) -> {
             if (error instanceof IllegalArgumentException) {
                 // A bad setting value: report it like a parse error, with the usage.

@@ -113,6 +113,11 @@ public final class MockBroker implements AutoCloseable {
         return mqttLayer.expireSession(clientId);
     }
 
+    /** AWS's device services behind the reserved topics: set a shadow's desired state, queue a job, read what a device did. */
+    public io.alpnlab.broker.services.DeviceServices services() {
+        return context.services();
+    }
+
     public TestPki pki() {
         return context.credentials().pki();
     }

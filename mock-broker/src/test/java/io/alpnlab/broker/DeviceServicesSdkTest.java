@@ -79,7 +79,7 @@ class DeviceServicesSdkTest {
     }
 
     private static DeviceServices services() {
-        return fixture.broker().context().services();
+        return fixture.broker().services();
     }
 
     private static MqttClientConnection connect(String clientId, Path certificate, Path key) throws Exception {

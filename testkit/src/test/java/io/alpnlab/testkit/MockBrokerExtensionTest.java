@@ -52,6 +52,34 @@ class MockBrokerExtensionTest {
         assertEquals("TLS-ALPN-01", record.verdict().rule(), record.toString());
     }
 
+    /**
+     * A test drives the device services from the broker's in-JVM API: it sets desired state on the shadow of the thing a
+     * real client (mosquitto_sub, client ID = thing name) listens on, and the client gets AWS's delta document.
+     */
+    @Test
+    void a_test_sets_desired_state_and_the_device_gets_the_delta(EmbeddedMockBroker broker) throws Exception {
+        RealPeer.require("mosquitto_sub", "mosquitto-clients");
+        RealPeer.requireResolvesToLoopback(broker.endpoint());
+        String thing = "testkit-lamp";
+        try (RealPeer.Running device = RealPeer.start(List.of("mosquitto_sub", "-h", broker.endpoint(), "-p",
+                Integer.toString(broker.mqttPort()), "--cafile", broker.caFile().toString(), "--cert",
+                broker.deviceCertificateFile().toString(), "--key", broker.deviceKeyFile().toString(), "-i", thing, "-t",
+                "$aws/things/" + thing + "/shadow/update/delta", "-C", "1", "-W", "15", "-d"))) {
+            // mosquitto_sub's output is block-buffered in a pipe: the broker's record says when it is listening.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!broker.broker().context().openConnectionHasSent(thing, "SUBACK") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(broker.broker().context().openConnectionHasSent(thing, "SUBACK"), device.output());
+            broker.broker().services().setDesired(thing, "", "{\"color\":\"red\"}");
+            RealPeer.Result exit = device.awaitExit(Duration.ofSeconds(15));
+            assertEquals(0, exit.exitCode(), exit.toString());
+            assertTrue(exit.stdout().contains("{\"version\":1,") && exit.stdout().contains("\"state\":{\"color\":\"red\"}"),
+                    exit.stdout());
+        }
+        assertTrue(broker.broker().services().shadows().document(thing, "").orElseThrow().contains("\"desired\":{\"color\":\"red\"}"));
+    }
+
     @Test
     void every_test_and_the_constructor_get_the_same_broker(EmbeddedMockBroker broker) {
         assertSame(injectedIntoConstructor, broker);

@@ -41,8 +41,9 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
      * reaches a device that is listening).
      */
     public record ServiceSetup(java.util.function.BiConsumer<io.alpnlab.broker.services.DeviceServices, String> before,
-            java.util.function.BiConsumer<io.alpnlab.broker.services.DeviceServices, String> afterSubscribe) {
-        public static final ServiceSetup NONE = new ServiceSetup((services, thing) -> { }, null);
+            java.util.function.BiConsumer<io.alpnlab.broker.services.DeviceServices, String> afterSubscribe,
+            java.util.function.BiPredicate<io.alpnlab.broker.services.DeviceServices, String> ready) {
+        public static final ServiceSetup NONE = new ServiceSetup((services, thing) -> { }, null, (services, thing) -> true);
     }
 
     /**
@@ -259,13 +260,19 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
 
         /** What the operator does on the device services before the client starts. */
         public Builder before(java.util.function.BiConsumer<io.alpnlab.broker.services.DeviceServices, String> value) {
-            services = new ServiceSetup(value, services.afterSubscribe());
+            services = new ServiceSetup(value, services.afterSubscribe(), services.ready());
             return this;
         }
 
         /** What the operator does once the client has subscribed. */
         public Builder afterSubscribe(java.util.function.BiConsumer<io.alpnlab.broker.services.DeviceServices, String> value) {
-            services = new ServiceSetup(services.before(), value);
+            services = new ServiceSetup(services.before(), value, services.ready());
+            return this;
+        }
+
+        /** What else must be true before the operator's {@link #afterSubscribe} step (the device has reported, say). */
+        public Builder readyWhen(java.util.function.BiPredicate<io.alpnlab.broker.services.DeviceServices, String> value) {
+            services = new ServiceSetup(services.before(), services.afterSubscribe(), value);
             return this;
         }
 

@@ -32,20 +32,28 @@ public final class ServiceCases {
                                 + " and wait for /update/accepted (subscribe to it and to /update/rejected first)")
                         .build(),
                 named("Shadow-ApplyDesired", Rule.CLIENT_SHADOW_02).action(ClientTask.Action.SHADOW_SYNC)
+                        // Once the device has reported its first state, as a device listening on /update/delta by then does.
+                        .readyWhen((services, thing) -> services.shadows().document(thing, "").isPresent())
                         .afterSubscribe((services, thing) -> services.setDesired(thing, "", DESIRED_CHANGE))
                         .judge(Judge.serviceCheck("CLIENT-SHADOW-02", "the desired change " + DESIRED_CHANGE + " was never"
                                 + " reported back: the shadow's delta is still open"))
-                        .hint("subscribe to $aws/things/<thing>/shadow/update/delta, apply what it carries and report the"
-                                + " new values as reported state, so that the delta clears")
-                        .assuming("once the device has subscribed, the suite sets desired " + DESIRED_CHANGE).build(),
+                        .hint("subscribe to $aws/things/<thing>/shadow/update/delta before you report, apply what it carries"
+                                + " and report the new values as reported state, so that the delta clears")
+                        .assuming("once the device has reported its first state, the suite sets desired " + DESIRED_CHANGE)
+                        .build(),
                 named("Shadow-VersionConflict", Rule.CLIENT_SHADOW_03).action(ClientTask.Action.SHADOW_REPORT)
-                        .before((services, thing) -> services.shadows().forceVersionConflict(thing))
+                        .before((services, thing) -> {
+                            // An earlier writer (a previous boot of the device) left version 1; the device's update meets
+                            // it as a conflict until it reads the shadow.
+                            services.setReported(thing, "", "{\"alpnlab_setpoint\":19}");
+                            services.shadows().forceVersionConflict(thing);
+                        })
                         .judge(Judge.serviceCheck("CLIENT-SHADOW-03", "the device never got its update accepted after the"
                                 + " 409: it did not read the shadow again (publish to .../shadow/get) before retrying"))
                         .hint("on /update/rejected with code 409, read the shadow (publish to .../shadow/get) to learn the"
                                 + " version that moved on, then retry; never resend the same update in a loop")
-                        .assuming("the shadow has moved on: the device's updates are refused with 409 until it reads the"
-                                + " shadow again").build(),
+                        .assuming("the shadow exists (version 1, from an earlier writer) and has moved on: the device's"
+                                + " updates are refused with 409 until it reads the shadow again").build(),
                 named("Jobs-Execution", Rule.CLIENT_JOBS_01).action(ClientTask.Action.JOB)
                         .before((services, thing) -> {
                             // A fresh queue each time the case runs, so the job ID (and the policy it leads to) is stable.

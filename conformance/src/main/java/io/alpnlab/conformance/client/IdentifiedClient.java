@@ -47,4 +47,10 @@ abstract class IdentifiedClient implements ClientUnderTest {
     public Map<String, String> configuration() {
         return identity.configuration();
     }
+
+    /** Every action: it does them all, or answers for itself that it cannot. */
+    @Override
+    public java.util.Set<ClientTask.Action> actions() {
+        return java.util.EnumSet.allOf(ClientTask.Action.class);
+    }
 }

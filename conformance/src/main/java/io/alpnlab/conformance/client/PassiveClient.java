@@ -52,4 +52,10 @@ public final class PassiveClient implements ClientUnderTest {
                 ? ClientReport.success(java.util.List.of(), "conn#" + record.id(), elapsed)
                 : ClientReport.failure(record.verdict().rule(), record.verdict().detail(), "conn#" + record.id(), elapsed);
     }
+
+    /** Every action: it does them all, or answers for itself that it cannot. */
+    @Override
+    public java.util.Set<ClientTask.Action> actions() {
+        return java.util.EnumSet.allOf(ClientTask.Action.class);
+    }
 }

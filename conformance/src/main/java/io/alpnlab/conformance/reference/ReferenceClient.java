@@ -123,6 +123,12 @@ public final class ReferenceClient implements ClientUnderTest {
         return true;
     }
 
+    /** Every action: it does them all, or answers for itself that it cannot. */
+    @Override
+    public java.util.Set<ClientTask.Action> actions() {
+        return java.util.EnumSet.allOf(ClientTask.Action.class);
+    }
+
     public Defects defects() {
         return defects;
     }

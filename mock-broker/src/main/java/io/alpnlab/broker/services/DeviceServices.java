@@ -75,6 +75,11 @@ public final class DeviceServices {
         publish(shadows.setDesired(thing, shadowName, desiredJson));
     }
 
+    /** Sets reported state on a thing's shadow as another writer would; subscribers get the replies. */
+    public void setReported(String thing, String shadowName, String reportedJson) {
+        publish(shadows.setReported(thing, shadowName, reportedJson));
+    }
+
     /** Queues a job for a thing; the thing's subscribers get notify and notify-next. */
     public void createJob(String thing, String jobId, String documentJson) {
         publish(jobs.create(thing, jobId, documentJson));

@@ -318,16 +318,25 @@ public final class Shadows {
 
     /** Sets desired fields as an app would (the operator's update): the replies go to subscribers, delta included. */
     public synchronized List<ServiceReply> setDesired(String thing, String shadowName, String desiredJson) {
+        return operatorUpdate(thing, shadowName, "desired", desiredJson);
+    }
+
+    /** Sets reported fields as another writer would (an earlier instance of the device, a test's fixture). */
+    public synchronized List<ServiceReply> setReported(String thing, String shadowName, String reportedJson) {
+        return operatorUpdate(thing, shadowName, "reported", reportedJson);
+    }
+
+    private List<ServiceReply> operatorUpdate(String thing, String shadowName, String section, String stateJson) {
         ObjectNode request = json.createObjectNode();
         try {
-            request.putObject("state").set("desired", json.readTree(desiredJson));
+            request.putObject("state").set(section, json.readTree(stateJson));
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("desired state is not JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(section + " state is not JSON: " + e.getOriginalMessage(), e);
         }
         ServiceEvent event = update(new Address(thing, shadowName, "update"), request.toString().getBytes(StandardCharsets.UTF_8),
                 "operator", true);
         if (event.replies().stream().noneMatch(reply -> reply.topic().endsWith("/update/accepted"))) {
-            throw new IllegalArgumentException("the shadow refused the desired state: " + event.replies().get(0).payload());
+            throw new IllegalArgumentException("the shadow refused the " + section + " state: " + event.replies().get(0).payload());
         }
         return event.replies();
     }
@@ -463,11 +472,49 @@ public final class Shadows {
                 if (inner != null) {
                     delta.set(field.getKey(), inner);
                 }
-            } else if (!field.getValue().equals(have)) {
+            } else if (!sameValue(field.getValue(), have)) {
                 delta.set(field.getKey(), field.getValue().deepCopy());
             }
         });
         return delta.isEmpty() ? null : delta;
+    }
+
+    /**
+     * JSON equality with numbers compared by value: 21 and 21.0 are the same setting. The AWS SDKs parse shadow
+     * numbers as doubles (Gson) and report 21.0 back for a desired 21; were they different, every SDK sample's delta
+     * would never clear (INF from the SDKs' behaviour).
+     */
+    static boolean sameValue(JsonNode a, JsonNode b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue()) == 0;
+        }
+        if (a.isArray() && b.isArray()) {
+            if (a.size() != b.size()) {
+                return false;
+            }
+            for (int i = 0; i < a.size(); i++) {
+                if (!sameValue(a.get(i), b.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (a.isObject() && b.isObject()) {
+            if (a.size() != b.size()) {
+                return false;
+            }
+            for (Iterator<String> names = a.fieldNames(); names.hasNext();) {
+                String name = names.next();
+                if (!sameValue(a.get(name), b.get(name))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return a.equals(b);
     }
 
     private static int depth(JsonNode node) {

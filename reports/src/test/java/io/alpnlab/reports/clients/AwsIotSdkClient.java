@@ -34,6 +34,12 @@ public final class AwsIotSdkClient implements ClientUnderTest {
         return version == null ? "1.30.1" : version;
     }
 
+    /** Every action: it does them all, or answers for itself that it cannot. */
+    @Override
+    public java.util.Set<ClientTask.Action> actions() {
+        return java.util.EnumSet.allOf(ClientTask.Action.class);
+    }
+
     @Override
     public ClientReport run(ClientTask task) throws InterruptedException {
         long start = System.nanoTime();
@@ -67,10 +73,21 @@ public final class AwsIotSdkClient implements ClientUnderTest {
                         }
                     }
                     case STAY_CONNECTED -> Thread.sleep(timeout);
+                    case SHADOW_REPORT -> SdkServices.report(connection, task, timeout);
+                    case SHADOW_SYNC -> SdkServices.sync(connection, task, timeout);
+                    case JOB -> SdkServices.takeJob(connection, task, timeout);
+                    case PROVISION -> {
+                        SdkServices.Provisioned provisioned = SdkServices.provision(connection, task, timeout);
+                        connection.disconnect().get(timeout, TimeUnit.MILLISECONDS);
+                        SdkServices.reconnect(provisioned, task, timeout);
+                        return ClientReport.success(received, "", elapsed(start));
+                    }
                 }
                 connection.disconnect().get(timeout, TimeUnit.MILLISECONDS);
             }
             return ClientReport.success(received, "", elapsed(start));
+        } catch (SdkServices.Refused e) {
+            return ClientReport.failure(e.token, e.getMessage(), "", elapsed(start));
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             String token = cause instanceof CrtRuntimeException crt && crt.errorName != null ? crt.errorName : "SDK_ERROR";
@@ -79,6 +96,11 @@ public final class AwsIotSdkClient implements ClientUnderTest {
             return ClientReport.failure("TIMEOUT", "no answer within " + timeout + " ms", "", elapsed(start));
         } catch (CrtRuntimeException e) {
             return ClientReport.failure(e.errorName == null ? "SDK_ERROR" : e.errorName, e.getMessage(), "", elapsed(start));
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            // The service actions parse documents and write the provisioned key: whatever fails there is the client's.
+            return ClientReport.failure("SDK_ERROR", e.toString(), "", elapsed(start));
         }
     }
 
