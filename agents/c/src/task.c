@@ -644,10 +644,14 @@ void alpnlab_task_run(alpnlab_agent *agent, const alpnlab_task *task, const alpn
                     if (ret != 0) {
                         snprintf(result->token, sizeof result->token, "CONNECTION_LOST");
                         snprintf(result->message, sizeof result->message, "the connection dropped; reconnecting");
-                        lost++;
-                        last_was_lost = 1;
                     }
                     break;
+            }
+            /* A connection that was up and then failed (dropped before a PUBACK, say) is lost: the next attempt waits
+             * at least 1 s, growing (Device Advisor's reconnect tests), not the connect backoff from 500 ms. */
+            if (ret != 0) {
+                lost++;
+                last_was_lost = 1;
             }
         }
         if (ret == 0) {

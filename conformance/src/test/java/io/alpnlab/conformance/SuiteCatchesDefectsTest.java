@@ -147,7 +147,8 @@ class SuiteCatchesDefectsTest {
                 Arguments.of("job-skips-in-progress", "Jobs-Execution", "CLIENT-JOBS-01"),
                 Arguments.of("keeps-claim-certificate", "Provisioning-ByClaim", "CLIENT-PROV-01"),
                 Arguments.of("mqtt-buffer-64k", "MQTT-Subscribe-Payload128K", "CLIENT-PUBACK-01"),
-                Arguments.of("out-of-policy-topic", "Policy-LeastPrivilege", "CLIENT-POLICY-01"));
+                Arguments.of("out-of-policy-topic", "Policy-LeastPrivilege", "CLIENT-POLICY-01"),
+                Arguments.of("drops-unacked-on-reconnect", "MQTT-Reconnect-Unstable", "CLIENT-RECONNECT-01"));
     }
 
     /**

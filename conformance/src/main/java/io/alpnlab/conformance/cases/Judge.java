@@ -173,6 +173,23 @@ public interface Judge {
         };
     }
 
+    /** The client's QoS 1 PUBLISH was acknowledged on some connection of the case: the message got through in the end. */
+    static Judge publishAcknowledged() {
+        return run -> {
+            for (ConnectionRecord record : run.mqttConnections()) {
+                boolean published = record.mqtt().packets().stream().anyMatch(packet -> "in".equals(packet.direction())
+                        && "PUBLISH".equals(packet.type()));
+                boolean acknowledged = record.mqtt().packets().stream().anyMatch(packet -> "out".equals(packet.direction())
+                        && "PUBACK".equals(packet.type()));
+                if (published && acknowledged) {
+                    return Observation.pass("the QoS 1 message acknowledged in the end", "PUBACK on conn#" + record.id());
+                }
+            }
+            return Observation.fail("the QoS 1 message acknowledged in the end", "no connection of the case got a PUBACK: the"
+                    + " message was lost with the connection that dropped");
+        };
+    }
+
     /** No connection of the case broke the rule (a FAIL check or a refusal under it). */
     static Judge neverBroken(String ruleId) {
         return run -> {

@@ -26,6 +26,8 @@ public final class MqttCases {
      * connected each time, and room for a loaded machine.
      */
     static final int REPEATED_DISCONNECTS = 5;
+    /** How many connections Device Advisor's "reconnect on unstable connection" loses in MQTT-Reconnect-Unstable. */
+    static final int UNSTABLE_DROPS = 3;
     /**
      * Time for {@value BackoffShape#GAPS} backoff gaps at time scale 1: the AWS SDKs' full jitter from
      * 1 s takes at most 255 s (1 + 2 + ... + 128), 128 s on average.
@@ -93,6 +95,14 @@ public final class MqttCases {
                                 + " keeps closing the connection")
                         .assuming("the server closes each of the first " + REPEATED_DISCONNECTS + " connections 300 ms after CONNACK")
                         .build(),
+                named("MQTT-Reconnect-Unstable", Rule.CLIENT_RECONNECT_01)
+                        .broker(firstConnections(UNSTABLE_DROPS, "disconnect-after-packets=2")).qos(1)
+                        .needs(SCALED_TIME).budget(Duration.ofSeconds(60))
+                        .judge(Judge.reconnectsWithBackoff(UNSTABLE_DROPS).and(Judge.publishAcknowledged()))
+                        .hint("treat a connection that drops before the PUBACK as lost: reconnect (at least 1 s later, growing)"
+                                + " and send the QoS 1 message again until it is acknowledged")
+                        .assuming("the server drops each of the first " + UNSTABLE_DROPS + " connections when the client's"
+                                + " PUBLISH arrives, before its PUBACK").build(),
                 named("MQTT-Backoff-Refused", Rule.CLIENT_RETRY_01)
                         .broker(everyConnection("refuse-first-connections=" + BackoffShape.GAPS))
                         .action(ClientTask.Action.CONNECT).needs(SCALED_TIME, PASSIVE).budget(BACKOFF_BUDGET)

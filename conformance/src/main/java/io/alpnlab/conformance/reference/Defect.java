@@ -58,7 +58,9 @@ public enum Defect implements Named {
     /** If on, causes MQTT packets over 64 KB to be refused, as a device with a fixed 64 KB MQTT buffer does. */
     MQTT_BUFFER_64K,
     /** If on, causes a status message to a topic outside the task (alpnlab/status/<client ID>) after every CONNACK. */
-    OUT_OF_POLICY_TOPIC;
+    OUT_OF_POLICY_TOPIC,
+    /** If on, causes a QoS 1 message whose connection dropped before its PUBACK to be taken as sent, not resent. */
+    DROPS_UNACKED_ON_RECONNECT;
 
     @Override
     public String externalName() {

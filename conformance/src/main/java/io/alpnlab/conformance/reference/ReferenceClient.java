@@ -165,12 +165,14 @@ public final class ReferenceClient implements ClientUnderTest {
                 Thread.sleep(Math.max(1, wait.toMillis()));
             }
             attempt++;
+            boolean connected = false;
             try {
                 session = Session.open(context, task, defects, log);
                 MqttConnAckMessage connack = session.connect(deadline);
                 if (connack.variableHeader().connectReturnCode() != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
                     throw new ClientFailure("CONNACK_REFUSED", "CONNACK " + connack.variableHeader().connectReturnCode());
                 }
+                connected = true;
                 log.append("connected, session present ").append(connack.variableHeader().isSessionPresent()).append('\n');
                 // A connection that got its CONNACK starts the connect backoff afresh.
                 failedConnects = 0;
@@ -199,8 +201,21 @@ public final class ReferenceClient implements ClientUnderTest {
             } catch (ClientFailure failure) {
                 lastError = failure.token;
                 lastMessage = failure.getMessage();
-                failedConnects++;
-                lastWasLost = false;
+                // A connection that was up and then failed (dropped mid-publish, say) is a lost connection: reconnect no
+                // sooner than AWS's 1 s, with growing delays (CLIENT-RECONNECT-01); one that never got its CONNACK backs off.
+                if (connected) {
+                    lostConnections++;
+                    lastWasLost = true;
+                } else {
+                    failedConnects++;
+                    lastWasLost = false;
+                }
+                if (connected && task.action() == ClientTask.Action.PUBLISH && defects.has(Defect.DROPS_UNACKED_ON_RECONNECT)) {
+                    // The defect: the unacknowledged QoS 1 message is taken as sent; nothing is resent after the reconnect.
+                    log.append("connection lost before the PUBACK; treating the message as sent (defect)\n");
+                    done = true;
+                    break;
+                }
                 log.append("attempt ").append(attempt).append(" failed: ").append(failure.token).append(' ')
                         .append(failure.getMessage()).append('\n');
                 if (session != null) {
