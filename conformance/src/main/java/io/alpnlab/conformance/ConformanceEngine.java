@@ -371,6 +371,9 @@ public final class ConformanceEngine implements AutoCloseable {
             broker.plan().setDefaults(misbehaviours);
         } else {
             broker.plan().forNextConnections(null, conformanceCase.misbehaviours().connections(), misbehaviours);
+            for (ConformanceCase.BrokerSetup step : conformanceCase.misbehaviours().then()) {
+                broker.plan().forNextConnections(null, step.connections(), step.misbehaviours());
+            }
         }
     }
 

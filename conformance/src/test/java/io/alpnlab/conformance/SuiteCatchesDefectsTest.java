@@ -148,7 +148,9 @@ class SuiteCatchesDefectsTest {
                 Arguments.of("keeps-claim-certificate", "Provisioning-ByClaim", "CLIENT-PROV-01"),
                 Arguments.of("mqtt-buffer-64k", "MQTT-Subscribe-Payload128K", "CLIENT-PUBACK-01"),
                 Arguments.of("out-of-policy-topic", "Policy-LeastPrivilege", "CLIENT-POLICY-01"),
-                Arguments.of("drops-unacked-on-reconnect", "MQTT-Reconnect-Unstable", "CLIENT-RECONNECT-01"));
+                Arguments.of("drops-unacked-on-reconnect", "MQTT-Reconnect-Unstable", "CLIENT-RECONNECT-01"),
+                Arguments.of("asks-for-jobs-once", "Jobs-NotifyNext", "CLIENT-JOBS-02"),
+                Arguments.of("gives-up-after-two-failures", "MQTT-LongDuration", "CLIENT-LONG-01"));
     }
 
     /**

@@ -131,16 +131,44 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
      *
      * @param misbehaviours the misbehaviours
      * @param connections how many connections they apply to; 0 means every connection of the case
+     * @param then the steps for the connections after these, in order (a schedule, as Device Advisor's long-duration
+     *     test strings failures together); empty for one step
      */
-    public record BrokerSetup(Misbehaviours misbehaviours, int connections) {
-        public static final BrokerSetup NONE = new BrokerSetup(Misbehaviours.NONE, 0);
+    public record BrokerSetup(Misbehaviours misbehaviours, int connections, List<BrokerSetup> then) {
+        public static final BrokerSetup NONE = new BrokerSetup(Misbehaviours.NONE, 0, List.of());
+
+        public BrokerSetup {
+            then = List.copyOf(then);
+        }
 
         public static BrokerSetup firstConnections(int count, String... names) {
-            return new BrokerSetup(Misbehaviours.parse(List.of(names)), count);
+            return new BrokerSetup(Misbehaviours.parse(List.of(names)), count, List.of());
         }
 
         public static BrokerSetup everyConnection(String... names) {
-            return new BrokerSetup(Misbehaviours.parse(List.of(names)), 0);
+            return new BrokerSetup(Misbehaviours.parse(List.of(names)), 0, List.of());
+        }
+
+        /** This step, then the next connections' steps, in order; the connections after the last behave as AWS does. */
+        public static BrokerSetup schedule(BrokerSetup first, BrokerSetup... next) {
+            if (first.connections() == 0 || java.util.Arrays.stream(next).anyMatch(step -> step.connections() == 0)) {
+                throw new IllegalArgumentException("a schedule's steps each name their number of connections");
+            }
+            return new BrokerSetup(first.misbehaviours(), first.connections(), List.of(next));
+        }
+
+        /** The steps as the report shows them. */
+        public String describe() {
+            if (misbehaviours.isNone()) {
+                return "AWS behaviour, no misbehaviour";
+            }
+            StringBuilder text = new StringBuilder(String.join(", ", misbehaviours.describe())
+                    + (connections == 0 ? " on every connection" : " on the first " + connections + " connection(s)"));
+            for (BrokerSetup step : then) {
+                text.append("; then ").append(String.join(", ", step.misbehaviours().describe())).append(" on the next ")
+                        .append(step.connections());
+            }
+            return text.toString();
         }
     }
 

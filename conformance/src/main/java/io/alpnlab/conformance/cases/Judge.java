@@ -173,6 +173,54 @@ public interface Judge {
         };
     }
 
+    /**
+     * A long run survived (CLIENT-LONG-01): at least {@code connections} connections (one per failure of the schedule,
+     * and the last), every reconnect after a connection that was up no sooner than 1 s (scaled), no keep-alive or
+     * connect-throttle breach, and the last connection up until the client itself closed it at the end.
+     */
+    static Judge survivedLongRun(int connections) {
+        return run -> {
+            String expected = "at least " + connections + " connections through the schedule, reconnects no sooner than 1 s,"
+                    + " connected at the end";
+            List<ConnectionRecord> records = run.records();
+            if (records.isEmpty()) {
+                return noConnection();
+            }
+            for (ConnectionRecord record : records) {
+                for (Check check : record.checks()) {
+                    if ((check.rule().id().equals("MQTT-KA-01") || check.rule().id().equals("MQTT-CONN-04"))
+                            && check.outcome() == Outcome.FAIL) {
+                        return Observation.fail(expected, "conn#" + record.id() + ": " + check.detail());
+                    }
+                }
+                if (record.verdict() != null && "MQTT-CONN-04".equals(record.verdict().rule())) {
+                    return Observation.fail(expected, "conn#" + record.id() + " was throttled: " + record.verdict().detail());
+                }
+            }
+            long least = Math.max(1, Math.round(LEAST_RECONNECT_DELAY_MILLIS * run.task().timeScale()));
+            for (int i = 1; i < records.size(); i++) {
+                ConnectionRecord before = records.get(i - 1);
+                boolean wasUp = before.mqtt() != null && before.mqtt().packets().stream().anyMatch(packet ->
+                        "out".equals(packet.direction()) && "CONNACK".equals(packet.type()));
+                long delay = Duration.between(before.endedAt(), records.get(i).openedAt()).toMillis();
+                if (wasUp && delay < least) {
+                    return Observation.fail(expected, "conn#" + records.get(i).id() + " came " + delay + " ms after conn#"
+                            + before.id() + " was closed, sooner than " + least + " ms (1 s scaled)");
+                }
+            }
+            ConnectionRecord last = records.get(records.size() - 1);
+            String lastReason = last.mqtt() == null ? null : last.mqtt().disconnectReason();
+            String seen = records.size() + " connection(s); the last ended " + (lastReason == null ? "without MQTT" : lastReason);
+            if (records.size() < connections) {
+                return Observation.fail(expected, seen + ": the device stopped before the schedule was through");
+            }
+            if (!"CLIENT_INITIATED_DISCONNECT".equals(lastReason)) {
+                return Observation.fail(expected, seen + ": it was not connected at the end of the run");
+            }
+            return Observation.pass(expected, seen);
+        };
+    }
+
     /** The client's QoS 1 PUBLISH was acknowledged on some connection of the case: the message got through in the end. */
     static Judge publishAcknowledged() {
         return run -> {

@@ -2,6 +2,7 @@ package io.alpnlab.conformance.cases;
 
 import static io.alpnlab.conformance.cases.ConformanceCase.BrokerSetup.everyConnection;
 import static io.alpnlab.conformance.cases.ConformanceCase.BrokerSetup.firstConnections;
+import static io.alpnlab.conformance.cases.ConformanceCase.BrokerSetup.schedule;
 import static io.alpnlab.conformance.cases.ConformanceCase.ClientExpectation.ANY;
 import static io.alpnlab.conformance.cases.ConformanceCase.Need.EXPIRED_SESSION;
 import static io.alpnlab.conformance.cases.ConformanceCase.Need.PASSIVE;
@@ -28,6 +29,8 @@ public final class MqttCases {
     static final int REPEATED_DISCONNECTS = 5;
     /** How many connections Device Advisor's "reconnect on unstable connection" loses in MQTT-Reconnect-Unstable. */
     static final int UNSTABLE_DROPS = 3;
+    /** Connects refused in a row in MQTT-LongDuration's outage (Device Advisor's "long server disconnect"). */
+    static final int LONG_OUTAGE_REFUSALS = 3;
     /**
      * Time for {@value BackoffShape#GAPS} backoff gaps at time scale 1: the AWS SDKs' full jitter from
      * 1 s takes at most 255 s (1 + 2 + ... + 128), 128 s on average.
@@ -103,6 +106,18 @@ public final class MqttCases {
                                 + " and send the QoS 1 message again until it is acknowledged")
                         .assuming("the server drops each of the first " + UNSTABLE_DROPS + " connections when the client's"
                                 + " PUBLISH arrives, before its PUBACK").build(),
+                named("MQTT-LongDuration", Rule.CLIENT_LONG_01)
+                        .broker(schedule(firstConnections(1, "disconnect-after=500"), firstConnections(2, "disconnect-after=300"),
+                                firstConnections(LONG_OUTAGE_REFUSALS, "refuse-first-connections=" + LONG_OUTAGE_REFUSALS),
+                                firstConnections(1, "withhold-pingresp")))
+                        .action(ClientTask.Action.STAY_CONNECTED).needs(SCALED_TIME).budget(Duration.ofSeconds(160))
+                        .judge(Judge.survivedLongRun(1 + 2 + LONG_OUTAGE_REFUSALS + 1 + 1))
+                        .hint("keep reconnecting through every kind of failure: back off (at least 1 s, growing) after a"
+                                + " disconnect, keep retrying through an outage however long, treat a missing PINGRESP as a dead"
+                                + " connection; a retry limit leaves the device offline for good")
+                        .assuming("Device Advisor's long-duration schedule, compressed: a disconnect 500 ms after CONNACK,"
+                                + " two more 300 ms after CONNACK, " + LONG_OUTAGE_REFUSALS + " refused CONNECTs, a connection without PINGRESP,"
+                                + " then AWS's behaviour to the end").build(),
                 named("MQTT-Backoff-Refused", Rule.CLIENT_RETRY_01)
                         .broker(everyConnection("refuse-first-connections=" + BackoffShape.GAPS))
                         .action(ClientTask.Action.CONNECT).needs(SCALED_TIME, PASSIVE).budget(BACKOFF_BUDGET)

@@ -66,6 +66,17 @@ public final class ServiceCases {
                         .hint("take the job with $aws/things/<thing>/jobs/start-next (or report IN_PROGRESS first), do it,"
                                 + " then report SUCCEEDED or FAILED on .../jobs/<jobId>/update with expectedVersion")
                         .assuming("one job is queued for the thing before the device connects").build(),
+                named("Jobs-NotifyNext", Rule.CLIENT_JOBS_02).action(ClientTask.Action.JOB)
+                        .before((services, thing) -> services.jobs().deleteExecutions(thing))
+                        .readyWhen((services, thing) -> services.jobs().foundNoJob(thing))
+                        .afterSubscribe((services, thing) -> services.createJob(thing, JOB_ID,
+                                "{\"operation\":\"alpnlab-test\",\"note\":\"queued while the device is connected\"}"))
+                        .judge(Judge.serviceCheck("CLIENT-JOBS-02", "the device never took the job queued while it was"
+                                + " connected: it did not act on notify-next"))
+                        .hint("subscribe to $aws/things/<thing>/jobs/notify-next and, when it carries an execution, take it"
+                                + " (start-next or an IN_PROGRESS update); a device that only asks at boot misses jobs queued later")
+                        .assuming("the device finds no job when it asks; the suite then queues one while it stays connected")
+                        .build(),
                 named("Provisioning-ByClaim", Rule.CLIENT_PROV_01).action(ClientTask.Action.PROVISION).budget(Duration.ofSeconds(15))
                         .judge(Judge.serviceCheck("CLIENT-PROV-01", "the device never came back with the certificate"
                                 + " RegisterThing activated"))

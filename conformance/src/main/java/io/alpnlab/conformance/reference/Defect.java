@@ -60,7 +60,11 @@ public enum Defect implements Named {
     /** If on, causes a status message to a topic outside the task (alpnlab/status/<client ID>) after every CONNACK. */
     OUT_OF_POLICY_TOPIC,
     /** If on, causes a QoS 1 message whose connection dropped before its PUBACK to be taken as sent, not resent. */
-    DROPS_UNACKED_ON_RECONNECT;
+    DROPS_UNACKED_ON_RECONNECT,
+    /** If on, causes the device to ask for a job once and, finding none, stop: it ignores notify-next. */
+    ASKS_FOR_JOBS_ONCE,
+    /** If on, causes connecting to stop after 2 failed attempts in a row (a retry limit): an outage leaves it offline. */
+    GIVES_UP_AFTER_TWO_FAILURES;
 
     @Override
     public String externalName() {

@@ -225,6 +225,10 @@ public final class ReferenceClient implements ClientUnderTest {
                     // A server this client cannot trust is not retried: retrying cannot make it trustworthy.
                     break;
                 }
+                if (!connected && failedConnects >= 2 && defects.has(Defect.GIVES_UP_AFTER_TWO_FAILURES)) {
+                    log.append("giving up after 2 failed connects (defect)\n");
+                    break;
+                }
             }
         }
         if (done || task.action() == ClientTask.Action.STAY_CONNECTED && session != null && session.isOpen()) {
@@ -727,9 +731,16 @@ public final class ReferenceClient implements ClientUnderTest {
                     execution = reply(deadline, token, jobs + "start-next/accepted", jobs + "start-next/rejected").body()
                             .get("execution");
                 }
+                if (execution == null && defects.has(Defect.ASKS_FOR_JOBS_ONCE)) {
+                    log.append("no pending job; not listening for one (defect)\n");
+                    return true;
+                }
                 if (execution == null) {
                     log.append("no pending job; waiting for notify-next\n");
-                    reply(deadline, null, jobs + "notify-next");
+                    // notify-next with an execution means a job came; one without (the queue emptied) means wait on.
+                    while (!reply(deadline, null, jobs + "notify-next").body().has("execution")) {
+                        log.append("notify-next without an execution\n");
+                    }
                 }
             }
             String jobId = execution.path("jobId").asText();

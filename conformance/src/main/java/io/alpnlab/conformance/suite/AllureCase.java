@@ -38,11 +38,7 @@ final class AllureCase {
                 + " (" + conformanceCase.rule().source() + ")\n\nHint: " + conformanceCase.hint()
                 + (conformanceCase.assumption().isEmpty() ? "" : "\n\nAssumed: " + conformanceCase.assumption()));
 
-        Allure.step("Broker set-up: " + (conformanceCase.misbehaviours().misbehaviours().isNone() ? "AWS behaviour, no misbehaviour"
-                : String.join(", ", conformanceCase.misbehaviours().misbehaviours().describe())
-                        + (conformanceCase.misbehaviours().connections() == 0 ? " on every connection"
-                                : " on the first " + conformanceCase.misbehaviours().connections() + " connection(s)"))
-                + " on " + conformanceCase.listener());
+        Allure.step("Broker set-up: " + conformanceCase.misbehaviours().describe() + " on " + conformanceCase.listener());
 
         ClientReport report = result.report();
         if (report != null) {

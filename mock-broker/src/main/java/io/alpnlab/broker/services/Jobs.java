@@ -34,6 +34,8 @@ public final class Jobs {
     /** Executions by thing, in the order the jobs were created. */
     private final Map<String, Map<String, Execution>> executions = new LinkedHashMap<>();
     private int nextExecutionNumber = 1;
+    /** Things whose device asked for its next job (get, start-next, describe $next) and was told there is none. */
+    private final java.util.Set<String> foundNone = new java.util.HashSet<>();
 
     public Jobs(Clock clock) {
         this.clock = clock;
@@ -50,6 +52,8 @@ public final class Jobs {
         long lastUpdatedAt;
         long versionNumber = 1;
         long executionNumber;
+        /** Queued after the thing's device asked for a job and found none: taking it shows it listened (CLIENT-JOBS-02). */
+        boolean queuedWhileListening;
         /** Every status it went through, from QUEUED: what CLIENT-JOBS-01 judges. */
         final List<String> history = new ArrayList<>(List.of("QUEUED"));
 
@@ -111,6 +115,9 @@ public final class Jobs {
                 queued.add(summary(execution));
             }
         }
+        if (inProgress.isEmpty() && queued.isEmpty()) {
+            foundNone.add(thing);
+        }
         return accepted(base, document, token, "get pending jobs of " + thing + ": " + inProgress.size() + " in progress, "
                 + queued.size() + " queued");
     }
@@ -120,9 +127,12 @@ public final class Jobs {
         ObjectNode document = json.createObjectNode();
         List<ServiceReply> notifications = new ArrayList<>();
         String detail;
+        List<Check> listened = new ArrayList<>();
         if (next == null) {
+            foundNone.add(thing);
             detail = "start-next for " + thing + ": no pending job";
         } else {
+            listened.addAll(tookQueuedWhileListening(next));
             if (next.status.equals("QUEUED")) {
                 changeStatus(next, "IN_PROGRESS", request.get("statusDetails"));
                 next.startedAt = now();
@@ -134,12 +144,26 @@ public final class Jobs {
         ServiceEvent reply = accepted(base, document, token, detail);
         List<ServiceReply> replies = new ArrayList<>(reply.replies());
         replies.addAll(notifications);
-        return new ServiceEvent(replies, reply.checks());
+        listened.addAll(0, reply.checks());
+        return new ServiceEvent(replies, listened);
+    }
+
+    /** The CLIENT-JOBS-02 pass for a device taking a job that was queued while it listened, once per execution. */
+    private List<Check> tookQueuedWhileListening(Execution execution) {
+        if (!execution.queuedWhileListening) {
+            return List.of();
+        }
+        execution.queuedWhileListening = false;
+        return List.of(Check.pass(Rule.CLIENT_JOBS_02, "took job " + execution.jobId + ", queued while the device was connected"
+                + " and had found no job"));
     }
 
     private ServiceEvent describe(Address address, String base, ObjectNode request, String token) {
         Execution execution = address.jobId().equals("$next") ? next(address.thing())
                 : executions.getOrDefault(address.thing(), Map.of()).get(address.jobId());
+        if (execution == null && address.jobId().equals("$next")) {
+            foundNone.add(address.thing());
+        }
         if (execution == null) {
             return rejected(base, "ResourceNotFound", "no job execution " + address.jobId() + " for " + address.thing(), token,
                     null);
@@ -174,6 +198,7 @@ public final class Jobs {
             return rejected(base, "InvalidStateTransition", "the job execution is already " + execution.status, token, execution);
         }
         String before = execution.status;
+        checks.addAll(tookQueuedWhileListening(execution));
         changeStatus(execution, status, request.get("statusDetails"));
         if (status.equals("IN_PROGRESS") && execution.startedAt == null) {
             execution.startedAt = now();
@@ -246,6 +271,7 @@ public final class Jobs {
         execution.queuedAt = now();
         execution.lastUpdatedAt = execution.queuedAt;
         execution.executionNumber = nextExecutionNumber++;
+        execution.queuedWhileListening = foundNone.remove(thing);
         ofThing.put(jobId, execution);
         return notifications(thing, next(thing) == execution);
     }
@@ -269,6 +295,12 @@ public final class Jobs {
     /** Deletes a thing's executions (AWS's DeleteJobExecution, for all of them): a case starts from an empty queue. */
     public synchronized void deleteExecutions(String thing) {
         executions.remove(thing);
+        foundNone.remove(thing);
+    }
+
+    /** Whether the thing's device asked for its next job and was told there is none (it should now be listening). */
+    public synchronized boolean foundNoJob(String thing) {
+        return foundNone.contains(thing);
     }
 
     // ---- documents

@@ -24,6 +24,8 @@ import software.amazon.awssdk.iot.iotidentity.model.RegisterThingResponse;
 import software.amazon.awssdk.iot.iotidentity.model.RegisterThingSubscriptionRequest;
 import software.amazon.awssdk.iot.iotjobs.IotJobsClient;
 import software.amazon.awssdk.iot.iotjobs.model.JobStatus;
+import software.amazon.awssdk.iot.iotjobs.model.NextJobExecutionChangedEvent;
+import software.amazon.awssdk.iot.iotjobs.model.NextJobExecutionChangedSubscriptionRequest;
 import software.amazon.awssdk.iot.iotjobs.model.StartNextJobExecutionResponse;
 import software.amazon.awssdk.iot.iotjobs.model.StartNextPendingJobExecutionRequest;
 import software.amazon.awssdk.iot.iotjobs.model.StartNextPendingJobExecutionSubscriptionRequest;
@@ -139,16 +141,30 @@ final class SdkServices {
     /** start-next, then SUCCEEDED with the execution's version as expectedVersion. */
     static void takeJob(MqttClientConnection connection, ClientTask task, long timeout) throws Exception {
         IotJobsClient jobs = new IotJobsClient(connection);
+        // notify-next first, as AWS's jobs sample does: a job queued after start-next found none still arrives.
+        NextJobExecutionChangedSubscriptionRequest nextTopic = new NextJobExecutionChangedSubscriptionRequest();
+        nextTopic.thingName = task.thingName();
+        CompletableFuture<NextJobExecutionChangedEvent> queued = new CompletableFuture<>();
+        await(jobs.SubscribeToNextJobExecutionChangedEvents(nextTopic, QualityOfService.AT_LEAST_ONCE, event -> {
+            if (event.execution != null) {
+                queued.complete(event);
+            }
+        }), timeout);
         StartNextPendingJobExecutionSubscriptionRequest startTopics = new StartNextPendingJobExecutionSubscriptionRequest();
         startTopics.thingName = task.thingName();
-        CompletableFuture<StartNextJobExecutionResponse> started = new CompletableFuture<>();
-        await(jobs.SubscribeToStartNextPendingJobExecutionAccepted(startTopics, QualityOfService.AT_LEAST_ONCE, started::complete),
+        java.util.concurrent.LinkedBlockingQueue<StartNextJobExecutionResponse> started = new java.util.concurrent.LinkedBlockingQueue<>();
+        await(jobs.SubscribeToStartNextPendingJobExecutionAccepted(startTopics, QualityOfService.AT_LEAST_ONCE, started::add),
                 timeout);
         StartNextPendingJobExecutionRequest startNext = new StartNextPendingJobExecutionRequest();
         startNext.thingName = task.thingName();
         await(jobs.PublishStartNextPendingJobExecution(startNext, QualityOfService.AT_LEAST_ONCE), timeout);
-        StartNextJobExecutionResponse execution = await(started, timeout);
-        if (execution.execution == null) {
+        StartNextJobExecutionResponse execution = started.poll(timeout, TimeUnit.MILLISECONDS);
+        if (execution != null && execution.execution == null) {
+            await(queued, timeout);
+            await(jobs.PublishStartNextPendingJobExecution(startNext, QualityOfService.AT_LEAST_ONCE), timeout);
+            execution = started.poll(timeout, TimeUnit.MILLISECONDS);
+        }
+        if (execution == null || execution.execution == null) {
             throw new Refused("NO_JOB", "start-next found no pending job");
         }
         UpdateJobExecutionSubscriptionRequest updateTopics = new UpdateJobExecutionSubscriptionRequest();
