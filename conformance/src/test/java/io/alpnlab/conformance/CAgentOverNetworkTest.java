@@ -164,7 +164,7 @@ class CAgentOverNetworkTest {
         // 128 KB delivery, past the agent's MQTT buffer (a Pico W has 264 KB of RAM in all). The agent reports its
         // shadow state; the other device-service actions it answers as not supported.
         Map<String, String> expected = Map.of("TLS-Records-Split", "PASS_WITH_WARNINGS", "MQTT-Subscribe-Payload128K",
-                "PASS_WITH_WARNINGS", "Shadow-ApplyDesired", "NOT_SUPPORTED", "Jobs-Execution", "NOT_SUPPORTED", "Jobs-NotifyNext", "NOT_SUPPORTED",
+                "PASS_WITH_WARNINGS", "Shadow-ApplyDesired", "NOT_SUPPORTED", "Jobs-Execution", "NOT_SUPPORTED", "Jobs-NotifyNext", "NOT_SUPPORTED", "Jobs-Execution-443", "NOT_SUPPORTED", "Provisioning-ByClaim-443", "NOT_SUPPORTED",
                 "Provisioning-ByClaim", "NOT_SUPPORTED");
         for (Map.Entry<String, JsonNode> entry : results.entrySet()) {
             assertVerdict(results, entry.getKey(), expected.getOrDefault(entry.getKey(), "PASS"));

@@ -150,7 +150,9 @@ class SuiteCatchesDefectsTest {
                 Arguments.of("out-of-policy-topic", "Policy-LeastPrivilege", "CLIENT-POLICY-01"),
                 Arguments.of("drops-unacked-on-reconnect", "MQTT-Reconnect-Unstable", "CLIENT-RECONNECT-01"),
                 Arguments.of("asks-for-jobs-once", "Jobs-NotifyNext", "CLIENT-JOBS-02"),
-                Arguments.of("gives-up-after-two-failures", "MQTT-LongDuration", "CLIENT-LONG-01"));
+                Arguments.of("gives-up-after-two-failures", "MQTT-LongDuration", "CLIENT-LONG-01"),
+                Arguments.of("forgets-alpn-on-reconnect", "MQTT-Reconnect-Unstable-443", "TLS-ALPN-01"),
+                Arguments.of("forgets-alpn-on-reconnect", "Provisioning-ByClaim-443", "TLS-ALPN-01"));
     }
 
     /**

@@ -46,6 +46,15 @@ public final class CaseTables {
             Rule.TLS_ALPN_01, Rule.TLS_CERT_02, Rule.TLS_CERT_03, Rule.TLS_CERT_04, Rule.TLS_HS_02,
             Rule.MQTT_CONN_02, Rule.MQTT_CONN_03, Rule.MQTT_CID_01);
 
+    /**
+     * The cases that open more than one connection (or a new TLS context) run again on port 443: a device's reconnect,
+     * persistent-session and provisioning paths must offer ALPN too, or AWS never answers them there.
+     */
+    private static final List<ConformanceCase> ON_443 = java.util.stream.Stream.concat(MqttCases.all().stream(),
+            ServiceCases.all().stream()).filter(conformanceCase -> Set.of("MQTT-Reconnect-Unstable", "MQTT-PersistentSession-Resume",
+                    "Shadow-ReportState", "Jobs-Execution", "Provisioning-ByClaim").contains(conformanceCase.id()))
+            .map(ConformanceCase::on443).toList();
+
     private CaseTables() {
     }
 
@@ -55,6 +64,7 @@ public final class CaseTables {
         cases.addAll(TlsCases.all());
         cases.addAll(MqttCases.all());
         cases.addAll(ServiceCases.all());
+        cases.addAll(ON_443);
         cases.add(SANITY);
         return cases;
     }

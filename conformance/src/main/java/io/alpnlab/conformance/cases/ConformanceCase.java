@@ -197,6 +197,17 @@ public record ConformanceCase(String id, Rule rule, ListenerRole listener, Broke
         return needs.contains(need);
     }
 
+    /**
+     * The same case on the port-443 listener with ALPN x-amzn-mqtt-ca, as {@code <id>-443}: the device half of a product
+     * behind a firewall that only lets 443 out. Catches what only a second connection shows there, such as ALPN
+     * configured in a boot path that a reconnect or the provisioned credentials do not go through.
+     */
+    public ConformanceCase on443() {
+        return new ConformanceCase(id + "-443", rule, ListenerRole.MULTIPLEX_443, misbehaviours, action, qos, budget, client, judge,
+                hint + "; on port 443 offer ALPN x-amzn-mqtt-ca on every connection, reconnects included", needs, assumption,
+                causes, advisory, services, deliveryBytes);
+    }
+
     /** A fluent way to write table rows. */
     public static Builder named(String id, Rule rule) {
         return new Builder(id, rule);

@@ -81,6 +81,12 @@ public record ClientTask(Action action, String host, int port, String serverName
                 cleanSession, topic, payload, qos, expectMessages, timeout, timeScale);
     }
 
+    /** The same task offering no ALPN name. */
+    public ClientTask withoutAlpn() {
+        return new ClientTask(action, host, port, serverName, List.of(), caFile, certFile, keyFile, clientId, keepAliveSeconds,
+                cleanSession, topic, payload, qos, expectMessages, timeout, timeScale);
+    }
+
     /** The thing this task's device is: AWS's policies usually bind the thing name to the client ID. */
     public String thingName() {
         return clientId;

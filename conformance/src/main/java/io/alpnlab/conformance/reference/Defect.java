@@ -64,7 +64,9 @@ public enum Defect implements Named {
     /** If on, causes the device to ask for a job once and, finding none, stop: it ignores notify-next. */
     ASKS_FOR_JOBS_ONCE,
     /** If on, causes connecting to stop after 2 failed attempts in a row (a retry limit): an outage leaves it offline. */
-    GIVES_UP_AFTER_TWO_FAILURES;
+    GIVES_UP_AFTER_TWO_FAILURES,
+    /** If on, causes ALPN to be offered on the first connection of a task only: reconnects on 443 offer none. */
+    FORGETS_ALPN_ON_RECONNECT;
 
     @Override
     public String externalName() {

@@ -167,7 +167,9 @@ public final class ReferenceClient implements ClientUnderTest {
             attempt++;
             boolean connected = false;
             try {
-                session = Session.open(context, task, defects, log);
+                // The defect: ALPN set up for the first connection only, as in firmware that configures it in its boot path.
+                boolean withoutAlpn = attempt > 1 && defects.has(Defect.FORGETS_ALPN_ON_RECONNECT);
+                session = Session.open(context, withoutAlpn ? task.withoutAlpn() : task, defects, log);
                 MqttConnAckMessage connack = session.connect(deadline);
                 if (connack.variableHeader().connectReturnCode() != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
                     throw new ClientFailure("CONNACK_REFUSED", "CONNACK " + connack.variableHeader().connectReturnCode());
@@ -257,7 +259,9 @@ public final class ReferenceClient implements ClientUnderTest {
         }
         log.append("reconnecting as ").append(provisioned.thingName()).append(defects.has(Defect.KEEPS_CLAIM_CERTIFICATE)
                 ? " with the claim certificate\n" : " with the provisioned certificate\n");
-        Session own = Session.open(context, task.withClientId(provisioned.thingName()), defects, log);
+        ClientTask asThing = task.withClientId(provisioned.thingName());
+        Session own = Session.open(context, defects.has(Defect.FORGETS_ALPN_ON_RECONNECT) ? asThing.withoutAlpn() : asThing,
+                defects, log);
         try {
             MqttConnAckMessage connack = own.connect(deadline);
             if (connack.variableHeader().connectReturnCode() != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
