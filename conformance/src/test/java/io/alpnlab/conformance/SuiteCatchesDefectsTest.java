@@ -152,7 +152,11 @@ class SuiteCatchesDefectsTest {
                 Arguments.of("asks-for-jobs-once", "Jobs-NotifyNext", "CLIENT-JOBS-02"),
                 Arguments.of("gives-up-after-two-failures", "MQTT-LongDuration", "CLIENT-LONG-01"),
                 Arguments.of("forgets-alpn-on-reconnect", "MQTT-Reconnect-Unstable-443", "TLS-ALPN-01"),
-                Arguments.of("forgets-alpn-on-reconnect", "Provisioning-ByClaim-443", "TLS-ALPN-01"));
+                Arguments.of("forgets-alpn-on-reconnect", "Provisioning-ByClaim-443", "TLS-ALPN-01"),
+                Arguments.of("always-clean-session", "MQTT-PersistentSession-Resume", "MQTT-SESS-01"),
+                Arguments.of("always-clean-session", "MQTT-PersistentSession-Resume-443", "MQTT-SESS-01"),
+                Arguments.of("never-reports-shadow", "Shadow-ReportState-443", "CLIENT-SHADOW-01"),
+                Arguments.of("job-skips-in-progress", "Jobs-Execution-443", "CLIENT-JOBS-01"));
     }
 
     /**

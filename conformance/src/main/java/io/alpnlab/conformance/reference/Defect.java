@@ -66,7 +66,9 @@ public enum Defect implements Named {
     /** If on, causes connecting to stop after 2 failed attempts in a row (a retry limit): an outage leaves it offline. */
     GIVES_UP_AFTER_TWO_FAILURES,
     /** If on, causes ALPN to be offered on the first connection of a task only: reconnects on 443 offer none. */
-    FORGETS_ALPN_ON_RECONNECT;
+    FORGETS_ALPN_ON_RECONNECT,
+    /** If on, causes every CONNECT to ask for a clean session, whatever the task says: nothing persists across a restart. */
+    ALWAYS_CLEAN_SESSION;
 
     @Override
     public String externalName() {

@@ -486,7 +486,7 @@ public final class ReferenceClient implements ClientUnderTest {
             String clientId = mqtt31 && task.clientId().length() > 23 ? task.clientId().substring(0, 23) : task.clientId();
             send(MqttMessageBuilders.connect().clientId(clientId)
                     .protocolVersion(mqtt31 ? MqttVersion.MQTT_3_1 : MqttVersion.MQTT_3_1_1)
-                    .cleanSession(task.cleanSession()).keepAlive(keepAlive).build());
+                    .cleanSession(task.cleanSession() || defects.has(Defect.ALWAYS_CLEAN_SESSION)).keepAlive(keepAlive).build());
             if (defects.publishBeforeConnack()) {
                 send(MqttMessageBuilders.publish().topicName(task.topic()).qos(MqttQoS.AT_MOST_ONCE)
                         .payload(Unpooled.copiedBuffer(task.payload(), StandardCharsets.UTF_8)).build());
