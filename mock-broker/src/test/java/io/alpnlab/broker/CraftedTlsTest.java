@@ -19,7 +19,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
 import org.junit.jupiter.api.Test;
 
@@ -72,19 +71,9 @@ class CraftedTlsTest extends SharedBrokerTest {
         return out.toByteArray();
     }
 
-    /** server_name's data: a list with the host as its one host_name. */
-    static byte[] serverNameData(String host) {
-        byte[] name = host.getBytes(StandardCharsets.US_ASCII);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        writeShort(out, name.length + 3);
-        out.write(0);
-        writeShort(out, name.length);
-        out.writeBytes(name);
-        return out.toByteArray();
-    }
 
     static byte[] serverNameExtension(String host) {
-        return extension(0x0000, serverNameData(host));
+        return extension(0x0000, io.alpnlab.broker.probe.Crafted.serverNameData(host));
     }
 
     static byte[] handshake(int type, byte[] body) {

@@ -4,17 +4,17 @@ import static io.alpnlab.broker.CraftedTlsTest.clientHelloBody;
 import static io.alpnlab.broker.CraftedTlsTest.extension;
 import static io.alpnlab.broker.CraftedTlsTest.handshake;
 import static io.alpnlab.broker.CraftedTlsTest.record;
-import static io.alpnlab.broker.CraftedTlsTest.serverNameData;
 import static io.alpnlab.broker.CraftedTlsTest.serverNameExtension;
 import static io.alpnlab.broker.CraftedTlsTest.writeShort;
+import static io.alpnlab.broker.probe.Crafted.serverNameData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.alpnlab.broker.observe.ConnectionRecord;
+import io.alpnlab.broker.probe.Crafted;
 import io.alpnlab.broker.testing.SharedBrokerTest;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -102,18 +102,17 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
             socket.getOutputStream().flush();
             DataInputStream in = new DataInputStream(socket.getInputStream());
             while (true) {
-                int type;
-                byte[] fragment;
+                Crafted.Record record;
                 try {
-                    type = in.readUnsignedByte();
-                    in.readUnsignedShort();
-                    fragment = new byte[in.readUnsignedShort()];
-                    in.readFully(fragment);
-                } catch (EOFException | SocketException closed) {
+                    record = Crafted.readRecord(in);
+                } catch (SocketException reset) {
                     return alerts;
                 }
-                if (type == 21 && fragment.length == 2) {
-                    alerts.add((fragment[0] & 0xFF) << 8 | (fragment[1] & 0xFF));
+                if (record == null) {
+                    return alerts;
+                }
+                if (record.type() == 21 && record.fragment().length == 2) {
+                    alerts.add((record.fragment()[0] & 0xFF) << 8 | (record.fragment()[1] & 0xFF));
                 }
             }
         }

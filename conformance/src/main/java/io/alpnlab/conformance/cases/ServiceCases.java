@@ -23,6 +23,14 @@ public final class ServiceCases {
     private ServiceCases() {
     }
 
+    /**
+     * Queues the case's job. Each case starts from an empty queue (its before step deletes the thing's executions), so
+     * the job ID, and the least-privilege policy that names it, stay the same from run to run.
+     */
+    private static void queueJob(io.alpnlab.broker.services.DeviceServices services, String thing, String note) {
+        services.createJob(thing, JOB_ID, "{\"operation\":\"alpnlab-test\",\"note\":\"" + note + "\"}");
+    }
+
     public static List<ConformanceCase> all() {
         return List.of(
                 named("Shadow-ReportState", Rule.CLIENT_SHADOW_01).action(ClientTask.Action.SHADOW_REPORT)
@@ -56,10 +64,8 @@ public final class ServiceCases {
                                 + " updates are refused with 409 until it reads the shadow again").build(),
                 named("Jobs-Execution", Rule.CLIENT_JOBS_01).action(ClientTask.Action.JOB)
                         .before((services, thing) -> {
-                            // A fresh queue each time the case runs, so the job ID (and the policy it leads to) is stable.
                             services.jobs().deleteExecutions(thing);
-                            services.createJob(thing, JOB_ID, "{\"operation\":\"alpnlab-test\",\"note\":\"report IN_PROGRESS,"
-                                    + " then SUCCEEDED\"}");
+                            queueJob(services, thing, "report IN_PROGRESS, then SUCCEEDED");
                         })
                         .judge(Judge.serviceCheck("CLIENT-JOBS-01", "the job execution never reached SUCCEEDED, FAILED or"
                                 + " REJECTED"))
@@ -69,8 +75,7 @@ public final class ServiceCases {
                 named("Jobs-NotifyNext", Rule.CLIENT_JOBS_02).action(ClientTask.Action.JOB)
                         .before((services, thing) -> services.jobs().deleteExecutions(thing))
                         .readyWhen((services, thing) -> services.jobs().foundNoJob(thing))
-                        .afterSubscribe((services, thing) -> services.createJob(thing, JOB_ID,
-                                "{\"operation\":\"alpnlab-test\",\"note\":\"queued while the device is connected\"}"))
+                        .afterSubscribe((services, thing) -> queueJob(services, thing, "queued while the device is connected"))
                         .judge(Judge.serviceCheck("CLIENT-JOBS-02", "the device never took the job queued while it was"
                                 + " connected: it did not act on notify-next"))
                         .hint("subscribe to $aws/things/<thing>/jobs/notify-next and, when it carries an execution, take it"

@@ -17,7 +17,7 @@ import org.bouncycastle.tls.ExtensionType;
  * The bytes of the one probe no TLS library sends on purpose (a Certificate nobody asked for), written by hand: a TLS
  * 1.2 ClientHello, the server's first flight read plainly (TLS 1.2 sends it unencrypted), a Certificate message.
  */
-final class Crafted {
+public final class Crafted {
 
     private static final int SERVER_HELLO = 2;
     private static final int CERTIFICATE = 11;
@@ -47,13 +47,7 @@ final class Crafted {
     /** TLS 1.2 only: ECDHE with RSA or ECDSA and AES-GCM, P-256 and X25519, SNI with the endpoint name. */
     static byte[] clientHello12(String serverName, SecureRandom random) {
         ByteArrayOutputStream extensions = new ByteArrayOutputStream();
-        byte[] name = serverName.getBytes(StandardCharsets.US_ASCII);
-        ByteArrayOutputStream sni = new ByteArrayOutputStream();
-        writeShort(sni, name.length + 3);
-        sni.write(0);
-        writeShort(sni, name.length);
-        sni.writeBytes(name);
-        extension(extensions, 0x0000, sni.toByteArray());
+        extension(extensions, 0x0000, serverNameData(serverName));
         extension(extensions, 0x000a, new byte[] {0, 4, 0, 0x17, 0, 0x1d});           // supported_groups: P-256, X25519
         extension(extensions, 0x000b, new byte[] {1, 0});                            // ec_point_formats: uncompressed
         extension(extensions, 0x000d, new byte[] {0, 6, 4, 1, 8, 4, 4, 3});          // rsa_pkcs1/pss_rsae_sha256, ecdsa
@@ -103,16 +97,12 @@ final class Crafted {
         ByteArrayOutputStream handshake = new ByteArrayOutputStream();
         int consumed = 0;
         while (true) {
-            int type;
-            byte[] fragment;
-            try {
-                type = in.readUnsignedByte();
-                in.readUnsignedShort();
-                fragment = new byte[in.readUnsignedShort()];
-                in.readFully(fragment);
-            } catch (EOFException e) {
+            Record record = readRecord(in);
+            if (record == null) {
                 return "closed";
             }
+            int type = record.type();
+            byte[] fragment = record.fragment();
             if (type == 21) {
                 return "alert:" + AlertDescription.getName(fragment[1]);
             }
@@ -178,6 +168,34 @@ final class Crafted {
         } catch (EOFException e) {
             return "closed";
         }
+    }
+
+    /** One TLS record as it came: its content type and fragment. */
+    public record Record(int type, byte[] fragment) {
+    }
+
+    /** The next TLS record from the peer, or null when it closed the connection (end of stream). */
+    public static Record readRecord(DataInputStream in) throws IOException {
+        try {
+            int type = in.readUnsignedByte();
+            in.readUnsignedShort();
+            byte[] fragment = new byte[in.readUnsignedShort()];
+            in.readFully(fragment);
+            return new Record(type, fragment);
+        } catch (EOFException closed) {
+            return null;
+        }
+    }
+
+    /** server_name's extension data (RFC 6066 section 3): a list with the host as its one host_name. */
+    public static byte[] serverNameData(String host) {
+        byte[] name = host.getBytes(StandardCharsets.US_ASCII);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeShort(out, name.length + 3);
+        out.write(0);
+        writeShort(out, name.length);
+        out.writeBytes(name);
+        return out.toByteArray();
     }
 
     private static void extension(ByteArrayOutputStream out, int type, byte[] data) {

@@ -2,7 +2,6 @@ package io.alpnlab.broker.services;
 
 import io.alpnlab.broker.registry.DeviceRegistry;
 import io.alpnlab.certs.TestPki;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -95,9 +94,5 @@ public final class DeviceServices {
 
     public FleetProvisioning provisioning() {
         return provisioning;
-    }
-
-    static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
     }
 }

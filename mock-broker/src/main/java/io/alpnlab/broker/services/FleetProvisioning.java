@@ -23,12 +23,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
@@ -73,7 +71,6 @@ public final class FleetProvisioning {
     private final Map<String, Ownership> tokens = new HashMap<>();
     /** Fingerprints of the certificates RegisterThing activated, with their thing names. */
     private final Map<String, String> provisioned = new HashMap<>();
-    private final Set<String> issued = new HashSet<>();
 
     public FleetProvisioning(TestPki pki, DeviceRegistry registry, Clock clock) {
         this.pki = pki;
@@ -92,8 +89,7 @@ public final class FleetProvisioning {
 
     synchronized ServiceEvent handle(String topic, byte[] payload, String requester) {
         if (topic.endsWith("/cbor")) {
-            String base = topic;
-            return rejected(base, 400, "InvalidPayload", "the mock broker speaks the JSON form of the provisioning API only;"
+            return rejected(topic, 400, "InvalidPayload", "the mock broker speaks the JSON form of the provisioning API only;"
                     + " use the /json topics", "CBOR request on " + topic);
         }
         JsonNode request;
@@ -159,7 +155,6 @@ public final class FleetProvisioning {
         X509Certificate certificate = pki.issueDevice("provisioned-" + requester, publicKey);
         String certificateId = Pem.sha256Fingerprint(certificate);
         registry.register(new RegisteredDevice(certificateId, DeviceStatus.INACTIVE, null, DevicePolicy.ALLOW_ALL));
-        issued.add(certificateId);
         byte[] tokenBytes = new byte[48];
         random.nextBytes(tokenBytes);
         String token = java.util.Base64.getEncoder().encodeToString(tokenBytes);

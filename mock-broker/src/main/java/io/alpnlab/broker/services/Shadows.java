@@ -105,30 +105,13 @@ public final class Shadows {
 
     private ServiceEvent get(Address address, byte[] payload) {
         readAgain(address.thing());
-        ObjectNode request = parseOrEmpty(payload);
-        String token = request == null ? null : textOrNull(request.get("clientToken"));
+        String token = tokenOf(payload);
         Shadow shadow = shadows.get(address.key());
         String base = address.base() + "/get";
         if (shadow == null || !shadow.exists) {
-            return rejected(base, 404, "No shadow exists with name: '" + (address.shadowName().isEmpty() ? address.thing()
-                    : address.shadowName()) + "'", token, "get of " + address.describe() + ": 404, no such shadow");
+            return noSuchShadow(base, address, token, "get");
         }
-        ObjectNode document = json.createObjectNode();
-        ObjectNode state = document.putObject("state");
-        ObjectNode metadata = document.putObject("metadata");
-        if (shadow.desired != null) {
-            state.set("desired", shadow.desired.deepCopy());
-            metadata.set("desired", shadow.desiredMetadata.deepCopy());
-        }
-        if (shadow.reported != null) {
-            state.set("reported", shadow.reported.deepCopy());
-            metadata.set("reported", shadow.reportedMetadata.deepCopy());
-        }
-        ObjectNode delta = delta(shadow.desired, shadow.reported);
-        if (delta != null) {
-            state.set("delta", delta);
-        }
-        document.put("version", shadow.version);
+        ObjectNode document = withDelta(shadow);
         document.put("timestamp", now());
         putToken(document, token);
         return new ServiceEvent(List.of(ServiceReply.toSubscribers(base + "/accepted", document.toString())),
@@ -136,13 +119,11 @@ public final class Shadows {
     }
 
     private ServiceEvent delete(Address address, byte[] payload) {
-        ObjectNode request = parseOrEmpty(payload);
-        String token = request == null ? null : textOrNull(request.get("clientToken"));
+        String token = tokenOf(payload);
         Shadow shadow = shadows.get(address.key());
         String base = address.base() + "/delete";
         if (shadow == null || !shadow.exists) {
-            return rejected(base, 404, "No shadow exists with name: '" + (address.shadowName().isEmpty() ? address.thing()
-                    : address.shadowName()) + "'", token, "delete of " + address.describe() + ": 404, no such shadow");
+            return noSuchShadow(base, address, token, "delete");
         }
         shadow.exists = false;
         shadow.deletedVersion = shadow.version;
@@ -347,12 +328,7 @@ public final class Shadows {
         if (shadow == null || !shadow.exists) {
             return Optional.empty();
         }
-        ObjectNode document = snapshot(shadow);
-        ObjectNode delta = delta(shadow.desired, shadow.reported);
-        if (delta != null) {
-            ((ObjectNode) document.get("state")).set("delta", delta);
-        }
-        return Optional.of(document.toString());
+        return Optional.of(withDelta(shadow).toString());
     }
 
     /**
@@ -386,6 +362,16 @@ public final class Shadows {
             metadata.set("reported", shadow.reportedMetadata.deepCopy());
         }
         document.put("version", shadow.version);
+        return document;
+    }
+
+    /** The document as get/accepted carries it, without its timestamp: state with its delta, metadata, version. */
+    private ObjectNode withDelta(Shadow shadow) {
+        ObjectNode document = snapshot(shadow);
+        ObjectNode delta = delta(shadow.desired, shadow.reported);
+        if (delta != null) {
+            ((ObjectNode) document.get("state")).set("delta", delta);
+        }
         return document;
     }
 
@@ -541,12 +527,19 @@ public final class Shadows {
         return new ServiceEvent(List.of(ServiceReply.toSubscribers(base + "/rejected", error.toString())), checks);
     }
 
-    private ObjectNode parseOrEmpty(byte[] payload) {
+    /** AWS's 404 for a shadow that does not exist, named as AWS names it (the thing for the classic shadow). */
+    private ServiceEvent noSuchShadow(String base, Address address, String token, String operation) {
+        return rejected(base, 404, "No shadow exists with name: '" + (address.shadowName().isEmpty() ? address.thing()
+                : address.shadowName()) + "'", token, operation + " of " + address.describe() + ": 404, no such shadow");
+    }
+
+    /** The clientToken of a get or delete request; none when the payload is empty or no JSON object. */
+    private String tokenOf(byte[] payload) {
         if (payload.length == 0) {
-            return json.createObjectNode();
+            return null;
         }
         try {
-            return json.readTree(payload) instanceof ObjectNode object ? object : null;
+            return json.readTree(payload) instanceof ObjectNode request ? textOrNull(request.get("clientToken")) : null;
         } catch (java.io.IOException e) {
             return null;
         }
