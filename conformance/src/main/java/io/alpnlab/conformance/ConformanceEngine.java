@@ -288,8 +288,8 @@ public final class ConformanceEngine implements AutoCloseable {
                 restorePolicy = underPolicy(task);
             }
             var afterSubscribe = conformanceCase.services().afterSubscribe();
-            report = conformanceCase.needs(ConformanceCase.Need.TWO_RUNS) ? runTwice(task)
-                    : conformanceCase.needs(ConformanceCase.Need.EXPIRED_SESSION) ? runAfterExpiry(task)
+            report = conformanceCase.needs(ConformanceCase.Need.TWO_RUNS) ? runTwice(task, conformanceCase, mark)
+                    : conformanceCase.needs(ConformanceCase.Need.EXPIRED_SESSION) ? runAfterExpiry(task, conformanceCase, mark)
                     : conformanceCase.needs(ConformanceCase.Need.LARGE_DELIVERY)
                             ? runWithDelivery(task.withExpectMessages(1), "x".repeat(conformanceCase.deliveryBytes()))
                     : afterSubscribe != null
@@ -580,9 +580,9 @@ public final class ConformanceEngine implements AutoCloseable {
      * session present 0. Once it has subscribed again the suite publishes to its topic; a client that
      * assumed its old subscriptions never gets the message.
      */
-    private ClientReport runAfterExpiry(ClientTask task) throws InterruptedException {
+    private ClientReport runAfterExpiry(ClientTask task, ConformanceCase conformanceCase, long mark) throws InterruptedException {
         ClientTask persistent = task.withCleanSession(false);
-        ClientReport first = client.run(persistent.withExpectMessages(0));
+        ClientReport first = runUntilBlocked(persistent.withExpectMessages(0), conformanceCase, mark);
         if (!first.succeeded()) {
             return first;
         }
@@ -600,10 +600,6 @@ public final class ConformanceEngine implements AutoCloseable {
     }
 
     /**
-     * Persistent sessions: the client subscribes with cleanSession=0 and leaves, a message is
-     * published to its topic meanwhile, and it comes back with cleanSession=0 expecting the message.
-     */
-    /**
      * A second run of the client starts at least AWS's second (scaled) after the first one's CONNECT, as a
      * device restart would: the broker throttles faster CONNECTs per client ID (MQTT-CONN-04), and these
      * cases judge the session, not the throttle.
@@ -612,9 +608,15 @@ public final class ConformanceEngine implements AutoCloseable {
         Thread.sleep(Math.max(1, (long) (io.alpnlab.broker.policy.MqttPolicy.MIN_CONNECT_INTERVAL.toMillis() * scale)));
     }
 
-    private ClientReport runTwice(ClientTask task) throws InterruptedException {
+    /**
+     * Persistent sessions: the client subscribes with cleanSession=0 and leaves, a message is
+     * published to its topic meanwhile, and it comes back with cleanSession=0 expecting the message.
+     * Each run is stopped as soon as its outcome is settled (a CONNECT on 443 without ALPN that AWS
+     * never answers), not after the client's own time-out.
+     */
+    private ClientReport runTwice(ClientTask task, ConformanceCase conformanceCase, long mark) throws InterruptedException {
         ClientTask persistent = task.withCleanSession(false);
-        ClientReport first = client.run(persistent.withExpectMessages(0));
+        ClientReport first = runUntilBlocked(persistent.withExpectMessages(0), conformanceCase, mark);
         if (!first.succeeded()) {
             return first;
         }
@@ -626,7 +628,7 @@ public final class ConformanceEngine implements AutoCloseable {
                     published.output(), published.elapsed());
         }
         waitOutConnectThrottle();
-        ClientReport second = client.run(persistent.withExpectMessages(1));
+        ClientReport second = runUntilBlocked(persistent.withExpectMessages(1), conformanceCase, mark);
         return new ClientReport(second.outcome(), second.errorToken(), second.message(), second.received(),
                 "--- first run\n" + first.output() + "--- second run\n" + second.output(), first.elapsed().plus(second.elapsed()));
     }
