@@ -52,6 +52,12 @@ public final class AwsIotSdkMqtt5Client implements ClientUnderTest {
         return true;
     }
 
+    /** Each run builds its own SDK client, connection and lifecycle listener from the task; nothing outlives it. */
+    @Override
+    public boolean runsConcurrently() {
+        return true;
+    }
+
     @Override
     public ClientReport run(ClientTask task) throws InterruptedException {
         long start = System.nanoTime();
