@@ -121,7 +121,7 @@ public final class BcTlsHandler extends ChannelDuplexHandler {
             connection.observation.alert(true, AlertLevel.fatal, alert);
         }
         closing = true;
-        ctx.channel().close();
+        TlsAlerts.closeAfterAlert(ctx);
     }
 
     private void drainApplicationData(ChannelHandlerContext ctx) {

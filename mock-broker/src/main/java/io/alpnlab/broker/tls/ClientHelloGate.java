@@ -8,7 +8,6 @@ import io.alpnlab.broker.policy.Misbehaviours;
 import io.alpnlab.broker.policy.Profile;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -59,8 +58,8 @@ public final class ClientHelloGate extends SslClientHelloHandler<HelloDecision> 
                 buffer.release();
                 ctx.fireUserEventTriggered(new ClientHelloDecidedEvent(null, oversize, oversize.refusal().detail(),
                         declaredLength, true));
-                ctx.writeAndFlush(TlsAlerts.plaintextFatal(ctx.alloc(), oversize.refusal().alertOnTheWire()))
-                        .addListener(ChannelFutureListener.CLOSE);
+                ctx.writeAndFlush(TlsAlerts.plaintextFatal(ctx.alloc(), oversize.refusal().alertOnTheWire()));
+                TlsAlerts.closeAfterAlert(ctx);
                 return;
             }
         }
