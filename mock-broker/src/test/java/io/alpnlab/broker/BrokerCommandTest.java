@@ -17,8 +17,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /** The command line as a user runs it: a separate JVM, a start-up banner whose command lines work as printed. */
+// Each test runs its own broker process on ephemeral ports (or none) with a folder of its own: they run side by side.
+@Execution(ExecutionMode.CONCURRENT)
 class BrokerCommandTest {
 
     @TempDir

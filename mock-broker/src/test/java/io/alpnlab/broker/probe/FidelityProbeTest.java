@@ -21,12 +21,17 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The fidelity probe against the mock (whose fingerprint must be the one the rule catalogue predicts) and against
  * endpoints nobody here wrote, whose known behaviour the fingerprints must show: openssl s_server without and with
  * -servername_fatal and with -alpn, and Mosquitto with TLS and client certificates.
  */
+// Each test has its own broker or openssl s_server on ports of its own and its own folder; most of each is waiting
+// on the probes' time-outs, so they run side by side.
+@Execution(ExecutionMode.CONCURRENT)
 class FidelityProbeTest {
 
     private static final String ENDPOINT = BrokerFixture.ENDPOINT;
