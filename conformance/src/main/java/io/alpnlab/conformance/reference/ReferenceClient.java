@@ -200,6 +200,12 @@ public final class ReferenceClient implements ClientUnderTest {
                     continue;
                 }
                 session.disconnect();
+            } catch (InterruptedException stopped) {
+                // Stopped by the suite (its outcome is settled): the connection goes now, not when the broker gives up on it.
+                if (session != null) {
+                    session.close();
+                }
+                throw stopped;
             } catch (ClientFailure failure) {
                 lastError = failure.token;
                 lastMessage = failure.getMessage();
