@@ -9,23 +9,16 @@ import io.alpnlab.broker.BrokerPki;
 import io.alpnlab.broker.BrokerSettings;
 import io.alpnlab.conformance.cases.CaseTables;
 import io.alpnlab.conformance.cases.ConformanceCase;
-import io.alpnlab.conformance.suite.SuiteMain;
 import io.alpnlab.testing.RealPeer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,9 +38,9 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  */
 @Execution(ExecutionMode.CONCURRENT)
 // Its builds and suite runs load both cores: the class takes the timing lock for itself, so that the meta-test's
-// millisecond judgements never run next to them. Its seven runs go side by side (started before the tests, which
-// then judge them): the four wrong builds are judged on TLS cases alone and are done before the conforming build's
-// runs reach their first timed case, and those then spend most of their time waiting on scaled timers.
+// millisecond judgements never run next to them. Its seven device runs go side by side in one suite JVM (started
+// before the tests, which then judge them): the four wrong builds are judged on TLS cases alone, and the conforming
+// build's three runs then spend most of their time waiting on scaled timers.
 @ResourceLock(value = SuiteCatchesDefectsTest.TIMING, mode = ResourceAccessMode.READ_WRITE)
 class CAgentOverNetworkTest {
 
@@ -58,13 +51,21 @@ class CAgentOverNetworkTest {
 
     @TempDir
     static Path dir;
-    private static final AtomicInteger NEXT_AGENT_PORT = new AtomicInteger(7883);
     private static TwoHostNetwork network;
     private static BrokerPki files;
 
-    /** The builds' suite runs, by build, started together once the agents are built and the network is up. */
-    private static final Map<String, CompletableFuture<Map<String, JsonNode>>> RUNS = new ConcurrentHashMap<>();
-    private static ExecutorService runner;
+    /** One device run: a build's agent on a port of its own, judged on the selected cases. */
+    private record Run(String name, String build, String include, String listen) {
+        Path results() {
+            // Kept after the run, as the real-client matrix keeps its own: a failing build's report is there to read.
+            return RESULTS.resolve(name);
+        }
+    }
+
+    private static final List<Run> PLANNED = new ArrayList<>();
+    private static final List<RealPeer.Running> AGENTS = new ArrayList<>();
+    /** Every run's suite, side by side in one JVM on the lab host, started once the agents listen. */
+    private static CompletableFuture<RealPeer.Result> suites;
 
     @BeforeAll
     static void buildAgentsAndNetwork() {
@@ -80,100 +81,88 @@ class CAgentOverNetworkTest {
         // The device is given the CA file and its credentials once, before any run, as a real one would be.
         files = BrokerPki.prepare(BrokerSettings.fromProperties(Map.of("broker.pki-dir", dir.resolve("pki").toString(),
                 "broker.bind", network.labAddress)));
-        runner = Executors.newFixedThreadPool(7, task -> {
-            Thread thread = new Thread(task, "c-agent-run");
-            thread.setDaemon(true);
-            return thread;
-        });
         // The conforming build is judged on the whole suite as three devices of the same build, each its own agent
-        // process, suite and broker: a device does one task at a time, so its timer-bound cases (40 of its 70 s) would
+        // process and broker: a device does one task at a time, so its timer-bound cases (40 of its 67 s) would
         // otherwise wait for each other. Two runs share those cases, the third has everything else.
         List<String> timed = CaseTables.all().stream().filter(c -> c.needs(ConformanceCase.Need.SCALED_TIME))
                 .map(ConformanceCase::id).toList();
         List<String> untimed = CaseTables.all().stream().map(ConformanceCase::id).filter(id -> !timed.contains(id)).distinct()
                 .toList();
         for (int part = 0; part < 2; part++) {
-            List<String> share = new java.util.ArrayList<>();
+            List<String> share = new ArrayList<>();
             for (int i = part; i < timed.size(); i += 2) {
                 share.add(timed.get(i));
             }
-            start(CONFORMING + "#" + (part + 1), CONFORMING, String.join(",", share));
+            plan(CONFORMING + "-" + (part + 1), CONFORMING, String.join(",", share));
         }
-        start(CONFORMING + "#3", CONFORMING, String.join(",", untimed));
-        start("alpnlab-agent-no-sni", "Sanity-*,TLS-SNI-Present");
-        start("alpnlab-agent-alpn-wire-format", "TLS-443-ALPN-PlainName,TLS-443-ALPN-Offered");
-        start("alpnlab-agent-small-buffer", "Sanity-*,TLS-Chain-AwsSize");
-        start("alpnlab-agent-mfl", "Sanity-*,TLS-Chain-AwsSize");
+        plan(CONFORMING + "-3", CONFORMING, String.join(",", untimed));
+        plan("alpnlab-agent-no-sni", "alpnlab-agent-no-sni", "Sanity-*,TLS-SNI-Present");
+        plan("alpnlab-agent-alpn-wire-format", "alpnlab-agent-alpn-wire-format", "TLS-443-ALPN-PlainName,TLS-443-ALPN-Offered");
+        plan("alpnlab-agent-small-buffer", "alpnlab-agent-small-buffer", "Sanity-*,TLS-Chain-AwsSize");
+        plan("alpnlab-agent-mfl", "alpnlab-agent-mfl", "Sanity-*,TLS-Chain-AwsSize");
+        // A run that writes nothing must not be judged on an earlier build's results.
+        deleteTree(RESULTS);
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Dbroker.pki-dir=" + dir.resolve("pki"),
+                SuitesSideBySide.class.getName()));
+        for (Run run : PLANNED) {
+            RealPeer.Running agent = RealPeer.start(TwoHostNetwork.in(network.deviceNamespace,
+                    List.of(dir.resolve("build").resolve(run.build()).toString(), "--listen", run.listen(), "--name", run.build(),
+                            "--ca", files.trustBundle().toString(), "--cert", files.deviceCertificate().toString(),
+                            "--key", files.deviceKey().toString())));
+            AGENTS.add(agent);
+            agent.awaitOutput("agent listening on " + run.listen(), Duration.ofSeconds(10));
+            command.add(run.listen() + ";" + run.include() + ";" + run.results());
+        }
+        suites = CompletableFuture.supplyAsync(() -> RealPeer.run(Duration.ofMinutes(4),
+                TwoHostNetwork.in(network.labNamespace, command)));
     }
 
-    private static void start(String build, String include) {
-        start(build, build, include);
-    }
-
-    private static void start(String run, String build, String include) {
-        RUNS.put(run, CompletableFuture.supplyAsync(() -> {
-            try {
-                return judge(run, build, include);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
             }
-        }, runner));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot clear " + root, e);
+        }
     }
 
-    /** The verdicts of a build's run, by case; its failure (an assertion on the run itself) as it was thrown. */
+    private static void plan(String name, String build, String include) {
+        // Builds run side by side, each agent on a port of its own on the device host.
+        PLANNED.add(new Run(name, build, include, network.deviceAddress + ":" + (7883 + PLANNED.size())));
+    }
+
+    /** The verdicts of a build's runs, by case, merged; the suite's output and the agents' if a run wrote none. */
     private static Map<String, JsonNode> verdicts(String build) throws Exception {
+        RealPeer.Result suite = suites.get(5, TimeUnit.MINUTES);
         Map<String, JsonNode> merged = new LinkedHashMap<>();
-        for (Map.Entry<String, CompletableFuture<Map<String, JsonNode>>> run : new java.util.TreeMap<>(RUNS).entrySet()) {
-            if (!run.getKey().equals(build) && !run.getKey().startsWith(build + "#")) {
+        for (Run run : PLANNED) {
+            if (!run.build().equals(build)) {
                 continue;
             }
-            try {
-                run.getValue().get(5, TimeUnit.MINUTES).forEach(merged::putIfAbsent);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof Error error) {
-                    throw error;
-                }
-                throw (Exception) e.getCause();
-            }
+            Path file = run.results().resolve(ConformanceResults.FILE);
+            assertTrue(Files.exists(file), run.name() + ": the suite wrote no results:\n" + suite + "\nagent:\n"
+                    + AGENTS.get(PLANNED.indexOf(run)).output());
+            JsonNode report = JSON.readTree(file.toFile());
+            assertEquals(build, report.path("client").path("name").asText());
+            report.path("cases").forEach(result -> merged.putIfAbsent(result.path("id").asText(), result));
         }
         return merged;
     }
 
     @AfterAll
     static void removeNetwork() {
-        if (runner != null) {
-            // Every run ends (each has its own time limit) before the namespaces its processes live in are removed.
-            RUNS.values().forEach(run -> run.handle((results, failure) -> null).join());
-            runner.shutdown();
+        if (suites != null) {
+            // The suites end (they have their own time limit) before the namespaces their agents live in are removed.
+            suites.handle((result, failure) -> null).join();
         }
+        AGENTS.forEach(RealPeer.Running::close);
         if (network != null) {
             network.close();
-        }
-    }
-
-    /** Starts the build in the device namespace, runs the selected cases from the lab side, returns verdicts by case. */
-    private static Map<String, JsonNode> judge(String run, String build, String include) throws IOException {
-        // Builds run side by side, each agent on a port of its own on the device host.
-        String listen = network.deviceAddress + ":" + NEXT_AGENT_PORT.getAndIncrement();
-        try (RealPeer.Running agent = RealPeer.start(TwoHostNetwork.in(network.deviceNamespace,
-                List.of(dir.resolve("build").resolve(build).toString(), "--listen", listen, "--name", build,
-                        "--ca", files.trustBundle().toString(), "--cert", files.deviceCertificate().toString(),
-                        "--key", files.deviceKey().toString())))) {
-            agent.awaitOutput("agent listening on " + listen, Duration.ofSeconds(10));
-            // Kept after the run, as the real-client matrix keeps its own: a failing build's report is there to read.
-            Path results = RESULTS.resolve(run.replace('#', '-'));
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            RealPeer.Result suite = RealPeer.run(Duration.ofMinutes(4), TwoHostNetwork.in(network.labNamespace, List.of(java,
-                    "-cp", System.getProperty("java.class.path"), "-Dtarget=" + listen,
-                    "-Dbroker.pki-dir=" + dir.resolve("pki"), "-Dconformance.include=" + include,
-                    "-Dconformance.results-dir=" + results, SuiteMain.class.getName())));
-            Path file = results.resolve(ConformanceResults.FILE);
-            assertTrue(Files.exists(file), "the suite wrote no results:\n" + suite + "\nagent:\n" + agent.output());
-            JsonNode report = JSON.readTree(file.toFile());
-            assertEquals(build, report.path("client").path("name").asText());
-            Map<String, JsonNode> byCase = new LinkedHashMap<>();
-            report.path("cases").forEach(result -> byCase.putIfAbsent(result.path("id").asText(), result));
-            return byCase;
         }
     }
 
