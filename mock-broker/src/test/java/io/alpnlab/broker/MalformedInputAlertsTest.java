@@ -16,6 +16,7 @@ import io.alpnlab.broker.testing.SharedBrokerTest;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -25,6 +26,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.bouncycastle.tls.AlertDescription;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -87,6 +89,36 @@ class MalformedInputAlertsTest extends SharedBrokerTest {
         assertEquals(AlertDescription.getName(alert), record.verdict().alert(), record.verdict().toString());
         assertTrue(record.alerts().stream().anyMatch(view -> view.direction().equals("sent")
                 && view.description().equals(AlertDescription.getName(alert))), record.alerts().toString());
+    }
+
+    /**
+     * A client still sending its hello when the broker refuses it from the headers can finish sending and then read
+     * its alert, as the broker stops writing but reads (and drops) what comes until the client closes. Closing at once,
+     * with the rest of the hello unread, made the kernel answer it with a reset: the client's next write failed, and
+     * it never read the alert that names its fault.
+     */
+    @Test
+    void a_client_still_sending_when_refused_finishes_and_reads_its_alert() throws Exception {
+        byte[] input = oversizedHelloInTwoRecords();
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), fixture.port(ListenerRole.MQTT_8883))) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(input, 0, 64);
+            out.flush();
+            // Time for the broker to refuse the hello from its headers and answer.
+            Thread.sleep(300);
+            for (int at = 64; at < input.length; at += 1024) {
+                out.write(input, at, Math.min(1024, input.length - at));
+                out.flush();
+                Thread.sleep(5);
+            }
+            Crafted.Record record = Crafted.readRecord(new DataInputStream(socket.getInputStream()));
+            assertTrue(record != null && record.type() == 21, "an alert record, got " + record);
+            assertEquals(2 << 8 | AlertDescription.illegal_parameter, (record.fragment()[0] & 0xFF) << 8
+                    | (record.fragment()[1] & 0xFF));
+            assertEquals(null, Crafted.readRecord(new DataInputStream(socket.getInputStream())), "then the end of the stream");
+        }
+        assertEquals("illegal_parameter", fixture.awaitRecord(ListenerRole.MQTT_8883).verdict().alert());
     }
 
     private static Arguments row(String name, byte[] input, short alert, String rule) {
