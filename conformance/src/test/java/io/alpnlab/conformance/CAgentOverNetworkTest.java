@@ -84,18 +84,10 @@ class CAgentOverNetworkTest {
         // The conforming build is judged on the whole suite as three devices of the same build, each its own agent
         // process and broker: a device does one task at a time, so its timer-bound cases (40 of its 67 s) would
         // otherwise wait for each other. Two runs share those cases, the third has everything else.
-        List<String> timed = CaseTables.all().stream().filter(c -> c.needs(ConformanceCase.Need.SCALED_TIME))
-                .map(ConformanceCase::id).toList();
-        List<String> untimed = CaseTables.all().stream().map(ConformanceCase::id).filter(id -> !timed.contains(id)).distinct()
-                .toList();
-        for (int part = 0; part < 2; part++) {
-            List<String> share = new ArrayList<>();
-            for (int i = part; i < timed.size(); i += 2) {
-                share.add(timed.get(i));
-            }
-            plan(CONFORMING + "-" + (part + 1), CONFORMING, String.join(",", share));
+        List<List<String>> shares = SuiteShares.of(2);
+        for (int share = 0; share < shares.size(); share++) {
+            plan(CONFORMING + "-" + (share + 1), CONFORMING, String.join(",", shares.get(share)));
         }
-        plan(CONFORMING + "-3", CONFORMING, String.join(",", untimed));
         plan("alpnlab-agent-no-sni", "alpnlab-agent-no-sni", "Sanity-*,TLS-SNI-Present");
         plan("alpnlab-agent-alpn-wire-format", "alpnlab-agent-alpn-wire-format", "TLS-443-ALPN-PlainName,TLS-443-ALPN-Offered");
         plan("alpnlab-agent-small-buffer", "alpnlab-agent-small-buffer", "Sanity-*,TLS-Chain-AwsSize");

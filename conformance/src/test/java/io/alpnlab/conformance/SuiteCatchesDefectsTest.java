@@ -12,9 +12,16 @@ import io.alpnlab.conformance.client.DisabledCases;
 import io.alpnlab.conformance.reference.Defects;
 import io.alpnlab.conformance.reference.ReferenceClient;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,19 +84,13 @@ class SuiteCatchesDefectsTest {
      * reconnect delays by 300 ms. Results come back in the table's order.
      */
     private static List<CaseResult> wholeSuite(Defects defects) throws Exception {
-        List<String> timed = CaseTables.all().stream().filter(c -> c.needs(ConformanceCase.Need.SCALED_TIME))
-                .map(ConformanceCase::id).toList();
-        List<List<String>> shares = List.of(new ArrayList<>(), new ArrayList<>(),
-                CaseTables.all().stream().map(ConformanceCase::id).filter(id -> !timed.contains(id)).distinct().toList());
-        for (int i = 0; i < timed.size(); i++) {
-            shares.get(i % 2).add(timed.get(i));
-        }
-        List<java.util.concurrent.CompletableFuture<List<CaseResult>>> runs = new ArrayList<>();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(shares.size());
+        List<List<String>> shares = SuiteShares.of(2);
+        List<CompletableFuture<List<CaseResult>>> runs = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(shares.size());
         for (int share = 0; share < shares.size(); share++) {
             String include = String.join(",", shares.get(share));
             String runName = "whole-suite-" + share;
-            runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            runs.add(CompletableFuture.supplyAsync(() -> {
                 List<CaseResult> results = new ArrayList<>();
                 try (ConformanceEngine engine = engine(defects, include, "0.05", runName)) {
                     for (ConformanceCase conformanceCase : engine.cases()) {
@@ -102,18 +103,18 @@ class SuiteCatchesDefectsTest {
                 return results;
             }, pool));
         }
-        Map<String, java.util.Deque<CaseResult>> byCase = new java.util.HashMap<>();
+        Map<String, Deque<CaseResult>> byCase = new HashMap<>();
         try {
             for (var run : runs) {
-                run.get(5, java.util.concurrent.TimeUnit.MINUTES)
-                        .forEach(result -> byCase.computeIfAbsent(result.caseId(), id -> new java.util.ArrayDeque<>()).add(result));
+                run.get(5, TimeUnit.MINUTES)
+                        .forEach(result -> byCase.computeIfAbsent(result.caseId(), id -> new ArrayDeque<>()).add(result));
             }
         } finally {
             pool.shutdown();
         }
         List<CaseResult> inOrder = new ArrayList<>();
         for (ConformanceCase conformanceCase : CaseTables.all()) {
-            java.util.Deque<CaseResult> results = byCase.get(conformanceCase.id());
+            Deque<CaseResult> results = byCase.get(conformanceCase.id());
             if (results != null && !results.isEmpty()) {
                 inOrder.add(results.poll());
             }
@@ -256,17 +257,11 @@ class SuiteCatchesDefectsTest {
     }
 
     static Stream<Arguments> defectsInTimedCases() {
-        return defects().filter(arguments -> timed((String) arguments.get()[1]));
+        return defects().filter(arguments -> SuiteShares.timed((String) arguments.get()[1]));
     }
 
     static Stream<Arguments> defectsInUntimedCases() {
-        return defects().filter(arguments -> !timed((String) arguments.get()[1]));
-    }
-
-    /** Whether the case judges the client's timers (keep-alive, retries, backoff): those need a quiet machine. */
-    private static boolean timed(String caseId) {
-        return CaseTables.all().stream().filter(c -> c.id().equals(caseId)).findFirst().orElseThrow()
-                .needs(ConformanceCase.Need.SCALED_TIME);
+        return defects().filter(arguments -> !SuiteShares.timed((String) arguments.get()[1]));
     }
 
     /**

@@ -39,7 +39,6 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.params.provider.Arguments;
 
 /**
  * The suite on clients nobody here wrote: Debian's mosquitto clients and openssl, AWS's device SDK
@@ -69,7 +68,7 @@ class RealClientsMatrixTest {
      * AWS SDK waits out its 10 s time-out on each of the five TLS-Verify cases), so that the short ones
      * fill the other threads meanwhile.
      */
-    static Stream<Arguments> clients() {
+    static Stream<RealClient> clients() {
         return Stream.of(
                 client("aws-iot-device-sdk-java", AwsIotSdkClient::new, null, null),
                 client("paho-java", PahoJavaClient::new, null, null),
@@ -84,8 +83,12 @@ class RealClientsMatrixTest {
                 client("openssl-noservername", ClientVariants::opensslWithoutSni, "openssl", "openssl"));
     }
 
-    private static Arguments client(String id, Supplier<ClientUnderTest> factory, String program, String debianPackages) {
-        return Arguments.of(id, factory, program, debianPackages);
+    /** A client, how to create it, and the program and Debian packages it needs (null for an in-JVM client). */
+    private record RealClient(String id, Supplier<ClientUnderTest> factory, String program, String debianPackages) {
+    }
+
+    private static RealClient client(String id, Supplier<ClientUnderTest> factory, String program, String debianPackages) {
+        return new RealClient(id, factory, program, debianPackages);
     }
 
     /**
@@ -103,15 +106,12 @@ class RealClientsMatrixTest {
             return thread;
         });
         List<DynamicTest> tests = new ArrayList<>();
-        clients().map(Arguments::get).forEach(arguments -> {
-            String id = (String) arguments[0];
-            @SuppressWarnings("unchecked")
-            Supplier<ClientUnderTest> factory = (Supplier<ClientUnderTest>) arguments[1];
+        clients().forEach(client -> {
             Future<?> run = pool.submit(() -> {
-                check(id, factory, (String) arguments[2], (String) arguments[3]);
+                check(client.id(), client.factory(), client.program(), client.debianPackages());
                 return null;
             });
-            tests.add(DynamicTest.dynamicTest(id, () -> {
+            tests.add(DynamicTest.dynamicTest(client.id(), () -> {
                 try {
                     run.get(10, TimeUnit.MINUTES);
                 } catch (ExecutionException e) {
